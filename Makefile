@@ -1,0 +1,136 @@
+# pinprick - a minimal x86_64 guest kernel that tests hypervisor memory balloons.
+#
+#   make            build build/pinprick.elf and build/pinprick-run
+#   make run        boot the default profile under QEMU and print the report
+#   make check      every test: host unit tests, then every profile under QEMU
+#   make unit       host unit tests only (ASan + UBSan)
+#   make coverage   lcov HTML report of the host unit tests (build/coverage/)
+#   make format     clang-format every C file
+#   make lint       cppcheck
+#
+# Missing Debian packages are installed by host/scripts/ensure-deps.sh.
+
+BUILD     ?= build
+PROFILE   ?= pc
+QEMU      ?= qemu-system-x86_64
+V         ?= 0
+
+CC        := gcc
+LD        := ld
+NASM      := nasm
+OBJCOPY   := objcopy
+
+Q := $(if $(filter 1,$(V)),,@)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+
+# The kernel: freestanding, no libc, no SSE (no FPU state to save in handlers),
+# no red zone (interrupts use the same stack), linked at 1 MiB identity.
+KCFLAGS := -std=gnu11 -O2 $(WARN) -I. -ffreestanding -fno-builtin -nostdlib \
+	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+	-ffunction-sections -fdata-sections --param=min-pagesize=0 -MMD -MP \
+	-DPINPRICK_KERNEL
+KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --gc-sections \
+	--no-warn-rwx-segments
+NASMFLAGS := -f elf64 -w+all
+
+# Host programs and unit tests.
+HCFLAGS := -std=gnu11 -g -O1 $(WARN) -I. -fno-omit-frame-pointer -MMD -MP
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+KERNEL_C   := $(wildcard boot/*.c) $(wildcard kernel/*.c) $(wildcard drivers/*/*.c) $(wildcard tests/guest/*.c)
+KERNEL_ASM := $(wildcard boot/*.asm) $(wildcard kernel/*.asm)
+KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
+	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
+
+RUNNER_C   := $(wildcard host/runner/*.c)
+RUNNER_LIB := $(filter-out host/runner/main.c,$(RUNNER_C))
+
+# Host unit tests: tests/unit/test_X.c, plus the sources listed in UNIT_X.
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_test_page_alloc := kernel/page_alloc.c
+UNIT_test_printf     := kernel/printf.c kernel/string.c
+UNIT_test_tap        := kernel/tap.c kernel/printf.c kernel/string.c
+UNIT_test_cmdline    := kernel/cmdline.c kernel/printf.c kernel/string.c
+UNIT_test_runner     := $(RUNNER_LIB)
+UNIT_LIBS_test_runner := -ljansson
+
+.PHONY: all deps run check unit coverage format lint clean help
+all: deps $(BUILD)/pinprick.elf $(BUILD)/pinprick-run
+
+help:
+	@sed -n '3,11p' Makefile
+
+deps:
+	$(Q)host/scripts/ensure-deps.sh
+
+# ---- kernel ---------------------------------------------------------------
+
+$(BUILD)/k/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/k/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	@echo "  NASM    $<"
+	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
+
+$(BUILD)/pinprick.elf: $(KERNEL_OBJ) linker.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ)
+	$(Q)host/scripts/check-elf.sh $@
+
+# ---- host runner ----------------------------------------------------------
+
+$(BUILD)/h/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	$(Q)$(CC) $(HCFLAGS) -O2 -c $< -o $@
+
+$(BUILD)/pinprick-run: $(patsubst %.c,$(BUILD)/h/%.o,$(RUNNER_C))
+	@echo "  HOSTLD  $@"
+	$(Q)$(CC) -o $@ $^ -ljansson
+
+# ---- host unit tests --------------------------------------------------------
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: tests/unit/%.c $$(UNIT_$$*) tests/unit/ut.h
+	@mkdir -p $(dir $@)
+	@echo "  UNIT    $@"
+	$(Q)$(CC) $(HCFLAGS) $(SANITIZE) -o $@ $< $(UNIT_$*) $(UNIT_LIBS_$*)
+
+$(BUILD)/cov/%: tests/unit/%.c $$(UNIT_$$*) tests/unit/ut.h
+	@mkdir -p $(dir $@)
+	$(Q)cd $(dir $@) && $(CC) $(HCFLAGS) -O0 --coverage -I$(CURDIR) \
+		-o $(notdir $@) $(addprefix $(CURDIR)/,$< $(UNIT_$*)) $(UNIT_LIBS_$*)
+
+unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+	$(Q)tests/check.sh --unit-only $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+
+# ---- running ----------------------------------------------------------------
+
+run: all
+	$(Q)$(BUILD)/pinprick-run --profile $(PROFILE) --qemu $(QEMU) \
+		--log $(BUILD)/logs/$(PROFILE).log
+
+check: all $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+	$(Q)tests/check.sh $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+
+coverage: deps $(addprefix $(BUILD)/cov/,$(UNIT_TESTS))
+	$(Q)tests/coverage.sh $(BUILD) $(UNIT_TESTS)
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--inline-suppr --suppress=missingIncludeSystem -I. \
+		$$(git ls-files '*.c')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,186 @@
+/*
+ * time.c - TSC calibration against the PIT, and time in nanoseconds.
+ *
+ * PIT channel 0 is put in rate-generator mode counting down from 65536 and
+ * read with the latch command; we add up how far it counted while the TSC
+ * ran. Only ports 0x40-0x43 are used (no speaker port 0x61), which every
+ * QEMU machine type we boot on has. Three windows, take the median.
+ */
+#include "kernel/time.h"
+#include "kernel/x86.h"
+
+#define PIT_CH0 0x40
+#define PIT_CMD 0x43
+#define CAL_WINDOW_NS (25 * NSEC_PER_MSEC)
+
+struct time_info time_info;
+static uint64_t tsc_base;
+static uint64_t ns_mult; /* ns = ticks * ns_mult >> 32 */
+
+const char *tsc_source_name(enum tsc_source s)
+{
+	switch (s) {
+	case TSC_SRC_PIT:
+		return "PIT";
+	case TSC_SRC_CPUID15:
+		return "CPUID.15h";
+	case TSC_SRC_CPUID16:
+		return "CPUID.16h";
+	default:
+		return "none (assumed 1 GHz)";
+	}
+}
+
+static uint16_t pit_read(void)
+{
+	uint8_t lo, hi;
+
+	outb(PIT_CMD, 0x00); /* latch channel 0 */
+	lo = inb(PIT_CH0);
+	hi = inb(PIT_CH0);
+	return (uint16_t)(lo | (hi << 8));
+}
+
+static void pit_start(void)
+{
+	outb(PIT_CMD, 0x34); /* channel 0, lo/hi, mode 2, binary */
+	outb(PIT_CH0, 0);
+	outb(PIT_CH0, 0); /* reload 0 = 65536 */
+}
+
+/* Ticks of the PIT while the TSC advances by tsc_ticks (busy loop). */
+static uint64_t pit_count_for_tsc(uint64_t tsc_ticks, uint64_t *tsc_elapsed)
+{
+	uint16_t prev = pit_read(), cur;
+	uint64_t pit = 0, start = rdtsc(), now;
+
+	do {
+		cur = pit_read();
+		pit += (uint16_t)(prev - cur); /* counts down, wraps */
+		prev = cur;
+		now = rdtsc();
+	} while (now - start < tsc_ticks);
+	*tsc_elapsed = now - start;
+	return pit;
+}
+
+/* TSC ticks while the PIT counts pit_ticks; 0 if the PIT does not move. */
+static uint64_t tsc_for_pit(uint64_t pit_ticks)
+{
+	uint16_t prev = pit_read(), cur;
+	uint64_t pit = 0, start = rdtsc(), limit = 0;
+
+	while (pit < pit_ticks) {
+		cur = pit_read();
+		pit += (uint16_t)(prev - cur);
+		prev = cur;
+		if (++limit > 50000000)
+			return 0;
+	}
+	return rdtsc() - start;
+}
+
+static bool pit_moves(void)
+{
+	uint16_t a = pit_read();
+
+	for (int i = 0; i < 100000; i++)
+		if (pit_read() != a)
+			return true;
+	return false;
+}
+
+static void read_cpuid_freqs(void)
+{
+	uint32_t max = cpuid(0, 0).eax;
+	struct cpuid_regs r;
+
+	if (max >= 0x15) {
+		r = cpuid(0x15, 0); /* TSC/crystal ratio EBX/EAX, crystal ECX */
+		if (r.eax && r.ebx && r.ecx)
+			time_info.cpuid15_hz = (uint64_t)r.ecx * r.ebx / r.eax;
+	}
+	if (max >= 0x16) {
+		r = cpuid(0x16, 0); /* base frequency in MHz */
+		if (r.eax & 0xffff)
+			time_info.cpuid16_hz = (uint64_t)(r.eax & 0xffff) * 1000000;
+	}
+	if (cpuid(0x80000000, 0).eax >= 0x80000007)
+		time_info.invariant = (cpuid(0x80000007, 0).edx >> 8) & 1;
+}
+
+static void set_hz(uint64_t hz)
+{
+	time_info.tsc_hz = hz;
+	ns_mult = (NSEC_PER_SEC << 32) / hz;
+}
+
+bool time_init(void)
+{
+	uint64_t m[3];
+	uint64_t pit_ticks = PIT_HZ * CAL_WINDOW_NS / NSEC_PER_SEC;
+
+	read_cpuid_freqs();
+	tsc_base = rdtsc();
+	pit_start();
+	time_info.pit_present = pit_moves();
+	if (time_info.pit_present) {
+		for (int i = 0; i < 3; i++)
+			m[i] = tsc_for_pit(pit_ticks) * PIT_HZ / pit_ticks;
+		/* median of three */
+		if (m[0] > m[1]) {
+			uint64_t t = m[0];
+
+			m[0] = m[1];
+			m[1] = t;
+		}
+		if (m[1] > m[2])
+			m[1] = m[2];
+		if (m[0] > m[1])
+			m[1] = m[0];
+		if (m[1]) {
+			set_hz(m[1]);
+			time_info.source = TSC_SRC_PIT;
+			return true;
+		}
+	}
+	if (time_info.cpuid15_hz) {
+		set_hz(time_info.cpuid15_hz);
+		time_info.source = TSC_SRC_CPUID15;
+		return true;
+	}
+	if (time_info.cpuid16_hz) {
+		set_hz(time_info.cpuid16_hz);
+		time_info.source = TSC_SRC_CPUID16;
+		return true;
+	}
+	set_hz(1000000000ull);
+	time_info.source = TSC_SRC_NONE;
+	return false;
+}
+
+uint64_t tsc_to_ns(uint64_t ticks)
+{
+	return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32);
+}
+
+uint64_t time_ns(void)
+{
+	return tsc_to_ns(rdtsc() - tsc_base);
+}
+
+void delay_ns(uint64_t ns)
+{
+	uint64_t end = time_ns() + ns;
+
+	while (time_ns() < end)
+		cpu_relax();
+}
+
+uint64_t pit_ticks_during(uint64_t ns, uint64_t *tsc_elapsed)
+{
+	/* No 128-bit division in a libgcc-free kernel: scale in two steps. */
+	uint64_t ticks = ns / 1000 * (time_info.tsc_hz / 1000) / 1000;
+
+	return pit_count_for_tsc(ticks, tsc_elapsed);
+}
