@@ -208,12 +208,14 @@ unsigned cmdline_parse(const char *s, struct cmdline_opts *o)
 	return o->nr_errors;
 }
 
-bool cmdline_wants_suite(const struct cmdline_opts *o, const char *name)
+bool cmdline_wants_suite(const struct cmdline_opts *o, const char *name,
+			 bool explicit_only)
 {
 	if (o->nr_suites == 0)
-		return true;
+		return !explicit_only;
 	for (unsigned i = 0; i < o->nr_suites; i++)
-		if (!strcmp(o->suites[i], name) || !strcmp(o->suites[i], "all"))
+		if (!strcmp(o->suites[i], name) ||
+		    (!explicit_only && !strcmp(o->suites[i], "all")))
 			return true;
 	return false;
 }

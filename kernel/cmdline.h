@@ -55,7 +55,11 @@ struct cmdline_opts {
 /* Parse s into o (which it resets to defaults first). Returns nr_errors. */
 unsigned cmdline_parse(const char *s, struct cmdline_opts *o);
 
-/* Is name selected by suite= (true when no suite= was given)? */
-bool cmdline_wants_suite(const struct cmdline_opts *o, const char *name);
+/*
+ * Is name selected by suite=? With no suite= (or suite=all) every suite
+ * runs except the explicit-only ones, which run only when named.
+ */
+bool cmdline_wants_suite(const struct cmdline_opts *o, const char *name,
+			 bool explicit_only);
 
 #endif

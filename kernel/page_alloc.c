@@ -140,9 +140,20 @@ int pa_init(struct pa_zone *z, uint64_t base_pfn, uint64_t npages,
 
 	if (!z)
 		return PA_ERR_ARG;
-	*z = (struct pa_zone){ .base_pfn = base_pfn, .pages = meta };
-	for (i = 0; i <= PA_MAX_ORDER; i++)
+	/* Field by field: a struct assignment may become a memset call. */
+	z->base_pfn = base_pfn;
+	z->npages = 0;
+	z->pages = meta;
+	for (i = 0; i <= PA_MAX_ORDER; i++) {
 		z->free_head[i] = PA_NO_PFN;
+		z->free_blocks[i] = 0;
+	}
+	for (i = 0; i < PA_NSTATES; i++)
+		z->count[i] = 0;
+	z->managed = z->reserve = z->errors = z->last_error_pfn = 0;
+	z->last_error = PA_OK;
+	z->on_error = NULL;
+	z->on_error_ctx = NULL;
 
 	/* Links are 32-bit offsets and PA_NO_PFN is taken as the end mark. */
 	if ((!meta && npages) || npages >= PA_NO_PFN ||
@@ -448,13 +459,15 @@ static const char *check_list(const struct pa_zone *z, unsigned k,
 
 int pa_check(const struct pa_zone *z, char *why, size_t why_len)
 {
-	uint64_t tally[PA_NSTATES] = { 0 };
-	uint64_t heads[PA_MAX_ORDER + 1] = { 0 };
-	uint64_t sum = 0;
+	uint64_t tally[PA_NSTATES], heads[PA_MAX_ORDER + 1], sum = 0;
 	const char *bad = NULL;
 	unsigned k;
 	int s;
 
+	for (k = 0; k <= PA_MAX_ORDER; k++)
+		heads[k] = 0;
+	for (s = 0; s < PA_NSTATES; s++)
+		tally[s] = 0;
 	for (s = PA_FREE; s < PA_NSTATES; s++)
 		sum += z->count[s];
 	if (sum != z->managed || z->count[PA_ABSENT] != 0)

@@ -277,11 +277,13 @@ int tf_main(struct cmdline_opts *opts)
 	unsigned selected = 0;
 
 	for (unsigned i = 0; i < tf_nr_suites; i++)
-		selected += cmdline_wants_suite(opts, tf_suites[i]->name);
+		selected += cmdline_wants_suite(opts, tf_suites[i]->name,
+						 tf_suites[i]->explicit_only);
 	tap_plan(&tap, 1 + selected);
 	check_cmdline(opts);
 	for (unsigned i = 0; i < tf_nr_suites; i++)
-		if (cmdline_wants_suite(opts, tf_suites[i]->name))
+		if (cmdline_wants_suite(opts, tf_suites[i]->name,
+						 tf_suites[i]->explicit_only))
 			run_suite(tf_suites[i]);
 	kprintf("# pinprick: %u passed, %u failed, %u skipped, %u todo\n",
 		total.passed, total.failed, total.skipped, total.todo);

@@ -33,9 +33,11 @@ struct tf_suite {
 	const char *what;
 	const struct tf_case *cases;
 	unsigned nr_cases;
+	bool explicit_only; /* runs only when suite= names it */
 };
 
-#define TF_SUITE(n, w, c) { n, w, c, sizeof(c) / sizeof((c)[0]) }
+#define TF_SUITE(n, w, c) { n, w, c, sizeof(c) / sizeof((c)[0]), false }
+#define TF_SUITE_EXPLICIT(n, w, c) { n, w, c, sizeof(c) / sizeof((c)[0]), true }
 
 /* The registry: tests/guest/suites.c. */
 extern const struct tf_suite *const tf_suites[];

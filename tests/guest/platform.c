@@ -8,9 +8,11 @@
  */
 #include "kernel/apic.h"
 #include "kernel/boot_info.h"
+#include "kernel/ctl.h"
 #include "kernel/mm.h"
 #include "kernel/paging.h"
 #include "kernel/serial.h"
+#include "kernel/string.h"
 #include "kernel/tf.h"
 #include "kernel/time.h"
 #include "kernel/trap.h"
@@ -347,6 +349,28 @@ static void test_serial(void)
 					 : "absent: host-side checks skip");
 }
 
+static void test_control_channel(void)
+{
+	char reply[CTL_LINE_MAX];
+	int rc;
+
+	if (!ctl_connect(2 * NSEC_PER_SEC)) {
+		tf_skip(ctl_unavailable_reason(), "the runner answers hello");
+		return;
+	}
+	tf_diag("peer", "%s", ctl_peer);
+	tf_check(!strncmp(ctl_peer, "pinprick-run ", 13),
+		 "pinprick: control protocol",
+		 "the runner answers hello with its name and version");
+	rc = ctl_request("no-such-verb", NULL, reply, sizeof(reply),
+			 2 * NSEC_PER_SEC);
+	tf_diag("status", "%s", ctl_status_name(rc));
+	tf_diag("reply", "%s", reply);
+	tf_check(rc == CTL_ERR && !strncmp(reply, "unknown-verb", 12),
+		 "pinprick: control protocol",
+		 "the runner refuses an unknown verb with a reason");
+}
+
 static const struct tf_case platform_cases[] = {
 	{ "boot info", test_boot_info, 0 },
 	{ "memory map", test_memory_map, 0 },
@@ -357,6 +381,7 @@ static const struct tf_case platform_cases[] = {
 	{ "delay", test_delay, 0 },
 	{ "watchdog", test_watchdog, 0 },
 	{ "serial ports", test_serial, 0 },
+	{ "control channel", test_control_channel, 0 },
 };
 
 const struct tf_suite suite_platform =

@@ -1,12 +1,19 @@
 /*
  * suites.c - every guest suite, in the order a run executes them.
+ *
+ * The selftest suites run only when named on the command line.
  */
 #include "kernel/tf.h"
 
 extern const struct tf_suite suite_platform, suite_allocator;
+extern const struct tf_suite suite_selftest_fail, suite_selftest_crash,
+	suite_selftest_hang;
 
 const struct tf_suite *const tf_suites[] = {
 	&suite_platform,
 	&suite_allocator,
+	&suite_selftest_fail,
+	&suite_selftest_crash,
+	&suite_selftest_hang,
 };
 const unsigned tf_nr_suites = sizeof(tf_suites) / sizeof(tf_suites[0]);

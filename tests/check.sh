@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# check.sh - run every pinprick test and end with one summary line:
+#
+#	N passed, N failed, N skipped
+#
+# 1. host unit tests (given as arguments, built with ASan + UBSan);
+# 2. every profile in host/profiles under QEMU, through the runner, each
+#    serial log then fed to `prove` as it is;
+# 3. the red paths: suites that fail, crash or hang on purpose must be
+#    reported as such, and bad runner input must be refused;
+# 4. hand-run QEMU boots without the runner (the way a user tries it),
+#    over machine types, odd memory sizes and CPU counts.
+# Every guest check counts, as does every unit test and every meta check.
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0 failed=0 skipped=0
+failures=()
+logs=build/logs
+runner=build/pinprick-run
+kernel=build/pinprick.elf
+mkdir -p "$logs"
+
+note() { printf '%s\n' "$*"; }
+pass() { passed=$((passed + 1)); note "ok: $*"; }
+fail() { failed=$((failed + 1)); failures+=("$*"); note "FAILED: $*"; }
+
+unit_only=0
+if [[ ${1-} == --unit-only ]]; then
+	unit_only=1
+	shift
+fi
+
+# ---- 1. host unit tests -----------------------------------------------
+for t in "$@"; do
+	name=$(basename "$t")
+	out=$("$t" 2>&1)
+	rc=$?
+	line=$(grep -E '^# ut: [0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
+	if [[ -z $line ]]; then
+		note "$out" | tail -20
+		fail "unit $name: no summary line (crashed? exit $rc)"
+		continue
+	fi
+	p=$(sed -E 's/^# ut: ([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [[ $f -ne 0 || $rc -ne 0 ]]; then
+		grep -E '^not ok|# check failed|ERROR|runtime error' <<<"$out" | head -30
+		[[ $f -eq 0 ]] && fail "unit $name: exit $rc with no failed test"
+		failures+=("unit $name: $f failed")
+	fi
+	note "unit $name: $p passed, $f failed"
+done
+
+summary() {
+	echo
+	if ((${#failures[@]})); then
+		note "failures:"
+		printf '  %s\n' "${failures[@]}"
+	fi
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[[ $failed -eq 0 ]]
+	exit
+}
+((unit_only)) && summary
+
+# prove from Debian 12 (Test::Harness 3.44) predates TAP 14 (3.48 added
+# it) and refuses only the version line; tell that apart from real errors.
+probe=$(mktemp)
+printf 'TAP version 14\n1..1\nok 1\n' >"$probe"
+if prove -e cat "$probe" >/dev/null 2>&1; then prove_knows_14=1; else prove_knows_14=0; fi
+rm -f "$probe"
+((prove_knows_14)) || note "note: this prove predates TAP 14; its one 'version 14' parse error is tolerated (see README)"
+
+prove_log() { # log label
+	local out
+	out=$(prove -e cat "$1" 2>&1)
+	if grep -q '^Result: PASS' <<<"$out"; then
+		pass "prove accepts the $2 log"
+	elif ((!prove_knows_14)) &&
+		! grep -q 'Failed:\s*[1-9]\|Bad plan\|No plan' <<<"$out" &&
+		[[ $(grep -c 'Parse errors:\|^\s\+[A-Z].*' <<<"$out") -ge 1 ]] &&
+		! grep -v "TAP specified version 14 but we don't know about versions later than 13" <<<"$out" |
+			grep -q 'Parse errors\|^\s\s\s\s*[A-Z]'; then
+		pass "prove accepts the $2 log (apart from the TAP 14 version line)"
+	else
+		note "$out" | tail -15
+		fail "prove rejects the $2 log ($1)"
+	fi
+}
+
+results() { # file key
+	sed -nE "s/.*\\b$2=([^ ]+).*/\\1/p" "$1"
+}
+
+# ---- 2. every profile through the runner ----------------------------------
+for conf in host/profiles/*.conf; do
+	prof=$(basename "$conf" .conf)
+	note "== profile $prof"
+	res=$logs/$prof.results
+	rm -f "$res"
+	"$runner" --profile "$prof" --kernel "$kernel" --log "$logs/$prof.log" \
+		--results "$res" >"$logs/$prof.out" 2>&1
+	rc=$?
+	grep -E '^# suite|^not ok|^ +not ok|^Bail out|^pinprick-run' "$logs/$prof.out"
+	if [[ ! -s $res ]]; then
+		tail -20 "$logs/$prof.out"
+		fail "profile $prof: the runner wrote no results (exit $rc)"
+		continue
+	fi
+	p=$(results "$res" passed) f=$(results "$res" failed)
+	s=$(results "$res" skipped) t=$(results "$res" todo)
+	passed=$((passed + p + t))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	if [[ $rc -ne 0 ]]; then
+		fail "profile $prof: runner exit $rc ($(results "$res" status))"
+	fi
+	prove_log "$logs/$prof.log" "$prof"
+done
+
+# ---- 3. red paths: failures must be seen ------------------------------------
+expect_run() { # label expected-exit runner-args...
+	local label=$1 want=$2 rc
+	shift 2
+	"$runner" --kernel "$kernel" --quiet "$@" >"$logs/expect.out" 2>&1
+	rc=$?
+	if [[ $rc -eq $want ]]; then
+		pass "$label (runner exit $rc)"
+	else
+		tail -15 "$logs/expect.out"
+		fail "$label: runner exit $rc, expected $want"
+	fi
+}
+
+expect_run "a failing check is reported as a failure" 1 \
+	--profile microvm --append "suite=selftest-fail" --log "$logs/selftest-fail.log"
+if grep -q '^    not ok 3 - budget overrun: exceeded its time budget' "$logs/selftest-fail.log" &&
+	grep -q '^    ok 4 - ' "$logs/selftest-fail.log"; then
+	pass "a budget overrun is stopped by the watchdog and the run goes on"
+else
+	fail "budget overrun not reported as expected (see $logs/selftest-fail.log)"
+fi
+expect_run "an unexpected fault is reported as a crash" 2 \
+	--profile microvm --append "suite=selftest-crash" --log "$logs/selftest-crash.log"
+if grep -q '^Bail out! unexpected CPU exception #PF' "$logs/selftest-crash.log" &&
+	grep -q '^# pinprick: exit 2' "$logs/selftest-crash.log"; then
+	pass "the crash report names the exception and exits with the crash code"
+else
+	fail "crash report incomplete (see $logs/selftest-crash.log)"
+fi
+prove_log "$logs/selftest-crash.log" "crash"
+expect_run "a hung guest is timed out by the runner" 3 \
+	--profile microvm --append "suite=selftest-hang" --timeout 4 --log "$logs/selftest-hang.log"
+expect_run "an unknown kernel option is a failed check" 1 \
+	--profile microvm --append "no-such-option=1" --log "$logs/badopt.log"
+expect_run "an unknown runner option is refused" 4 --no-such-flag
+expect_run "an unknown profile is refused" 4 --profile no-such-profile
+badprof=$(mktemp --suffix=.conf)
+printf 'machine = pc\nmemory = lots\n' >"$badprof"
+expect_run "a malformed profile is refused" 4 --profile "$badprof"
+rm -f "$badprof"
+
+# TAP 13 for older harnesses: then prove accepts the raw log without excuse.
+expect_run "tap=13 run passes" 0 --profile microvm --append "tap=13" --log "$logs/tap13.log"
+if prove -e cat "$logs/tap13.log" 2>&1 | grep -q '^Result: PASS'; then
+	pass "prove accepts a tap=13 log with no parse error"
+else
+	fail "prove rejects the tap=13 log ($logs/tap13.log)"
+fi
+
+# ---- 4. hand-run QEMU, no runner (as a user would boot it) ------------------
+qemu_plain() { # label machine memory smp
+	local log=$logs/plain-$2-$3-$4.log rc
+	timeout 60 qemu-system-x86_64 -M "$2" -m "$3" -smp "$4" -accel tcg \
+		-display none -nodefaults -no-reboot -serial stdio \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-kernel "$kernel" </dev/null >"$log" 2>&1
+	rc=$?
+	local nok
+	nok=$(grep -cE '^ *not ok' "$log")
+	local n
+	n=$(grep -cE '^ +ok ' "$log")
+	if [[ $rc -eq 33 && $nok -eq 0 && $n -gt 20 ]] && grep -q '^# pinprick: exit 0' "$log"; then
+		pass "$1: QEMU -M $2 -m $3 -smp $4: $n checks ok, exit 33"
+	else
+		grep -E 'not ok|Bail' "$log" | head
+		fail "$1: QEMU -M $2 -m $3 -smp $4: exit $rc, $nok not ok ($log)"
+	fi
+}
+qemu_plain "plain boot" pc 32M 1
+qemu_plain "plain boot" pc 97M 2
+qemu_plain "plain boot" q35 2G 2
+qemu_plain "plain boot" q35 5G 1
+qemu_plain "plain boot" microvm 48M 1
+qemu_plain "plain boot" microvm 3500M 2
+
+summary
