@@ -1,0 +1,178 @@
+/*
+ * ctl.c - control-channel requests from the guest (see ctl.h): strict
+ * parsing, a table of verbs, a rate limit and a length limit, so that a
+ * confused or hostile guest gets "err" answers rather than host work.
+ */
+#include "host/runner/ctl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "host/runner/util.h"
+
+static const char *ctl_hello(struct ctl *c, const struct ctl_req *r,
+			     char *payload, size_t size)
+{
+	if (r->argc)
+		util_strlcpy(c->guest_version, r->argv[0], sizeof(c->guest_version));
+	snprintf(payload, size, "%s", CTL_VERSION);
+	return NULL;
+}
+
+static const struct ctl_verb ctl_verb_table[] = {
+	{ "hello", 0, 1, ctl_hello },
+};
+
+const struct ctl_verb *ctl_verbs(size_t *count)
+{
+	*count = ARRAY_SIZE(ctl_verb_table);
+	return ctl_verb_table;
+}
+
+void ctl_init(struct ctl *c, void *user)
+{
+	memset(c, 0, sizeof(*c));
+	c->user = user;
+}
+
+static bool ctl_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* Reads a decimal id of at most 9 digits followed by a blank or the end. */
+static const char *ctl_id(const char *s, unsigned long *id)
+{
+	unsigned long v = 0;
+	int n = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++, n++) {
+		if (n == 9)
+			return NULL;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (!n || (*s && !ctl_blank(*s)))
+		return NULL;
+	*id = v;
+	return s;
+}
+
+int ctl_parse(const char *line, size_t len, struct ctl_req *r)
+{
+	char *s, *tok;
+
+	memset(r, 0, sizeof(*r));
+	if (len > CTL_MAX_LINE)
+		len = CTL_MAX_LINE;
+	memcpy(r->buf, line, len);
+	r->buf[len] = '\0';
+	if (len && r->buf[len - 1] == '\r')
+		r->buf[--len] = '\0';
+	if (strlen(r->buf) != len)
+		return -1;			/* NUL byte */
+	if (strncmp(r->buf, "PP? ", 4))
+		return -1;
+	s = (char *)ctl_id(r->buf + 4, &r->id);
+	if (!s)
+		return -1;
+	while (ctl_blank(*s))
+		s++;
+	tok = s;
+	while ((*s >= 'a' && *s <= 'z') || *s == '-')
+		s++;
+	if (s == tok || (size_t)(s - tok) >= CTL_MAX_VERB || (*s && !ctl_blank(*s)))
+		return -1;
+	memcpy(r->verb, tok, (size_t)(s - tok));
+	while (*s) {
+		while (ctl_blank(*s))
+			*s++ = '\0';
+		if (!*s)
+			break;
+		if (r->argc == CTL_MAX_ARGS)
+			return -1;
+		r->argv[r->argc++] = s;
+		while (*s && !ctl_blank(*s)) {
+			if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+				return -1;
+			s++;
+		}
+	}
+	return 0;
+}
+
+static const struct ctl_verb *ctl_find(const char *verb)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ctl_verb_table); i++)
+		if (!strcmp(ctl_verb_table[i].name, verb))
+			return &ctl_verb_table[i];
+	return NULL;
+}
+
+static bool ctl_rate_ok(struct ctl *c, uint64_t now_ms, char *note,
+			size_t note_size)
+{
+	if (now_ms - c->window_start_ms >= 1000) {
+		c->window_start_ms = now_ms;
+		c->window_count = 0;
+	}
+	if (++c->window_count <= CTL_RATE_LIMIT)
+		return true;
+	if (c->window_count == CTL_RATE_LIMIT + 1)
+		snprintf(note, note_size,
+			 "control: more than %d requests per second, refusing",
+			 CTL_RATE_LIMIT);
+	return false;
+}
+
+size_t ctl_handle(struct ctl *c, const char *line, size_t len, bool cut,
+		  uint64_t now_ms, char *answer, size_t answer_size,
+		  char *note, size_t note_size)
+{
+	struct ctl_req r;
+	char payload[CTL_MAX_LINE];
+	const struct ctl_verb *v;
+	const char *reason = NULL;
+	int n, bad;
+
+	note[0] = '\0';
+	payload[0] = '\0';
+	if (!cut && (!len || (len == 1 && line[0] == '\r')))
+		return 0;
+	c->requests++;
+	bad = ctl_parse(line, len, &r);
+	if (!ctl_rate_ok(c, now_ms, note, note_size)) {
+		reason = "rate-limited";
+	} else if (cut) {
+		reason = "line-too-long";
+		snprintf(note, note_size,
+			 "control: request longer than %d bytes refused",
+			 CTL_MAX_LINE);
+	} else if (bad) {
+		char shown[81];
+
+		reason = "malformed";
+		r.id = 0;
+		util_sanitize(shown, sizeof(shown), line, len);
+		snprintf(note, note_size, "control: malformed request '%s'", shown);
+	} else if (!(v = ctl_find(r.verb))) {
+		reason = "unknown-verb";
+	} else if (r.argc < v->min_args || r.argc > v->max_args) {
+		reason = "bad-args";
+	} else {
+		reason = v->fn(c, &r, payload, sizeof(payload));
+	}
+	if (reason) {
+		c->errors++;
+		n = snprintf(answer, answer_size, "PP! %lu err %s\n", r.id, reason);
+	} else {
+		n = snprintf(answer, answer_size, "PP! %lu ok%s%s\n", r.id,
+			     payload[0] ? " " : "", payload);
+	}
+	if (n < 0 || answer_size < 2)
+		return 0;
+	if ((size_t)n >= answer_size) {		/* cut, but still one line */
+		n = (int)answer_size - 1;
+		answer[n - 1] = '\n';
+	}
+	return (size_t)n;
+}

@@ -1,0 +1,205 @@
+/*
+ * main.c - pinprick-run: boots the pinprick kernel under QEMU with a
+ * profile and turns its TAP into an exit status. This file only wires the
+ * pieces together (options, profile, QEMU command line, session, verdict,
+ * report); each piece lives, and is unit-tested, in its own file.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/runner/opts.h"
+#include "host/runner/profile.h"
+#include "host/runner/qemu.h"
+#include "host/runner/session.h"
+#include "host/runner/tap_parse.h"
+#include "host/runner/util.h"
+#include "host/runner/verdict.h"
+
+struct run {
+	struct opts o;
+	struct prof prof;
+	struct tapp tap;
+	struct sess_out out;
+	struct qemu_cmd cmd;
+	char bin_dir[PATH_MAX];
+	char tmpdir[PATH_MAX];
+	char com2_sock[PATH_MAX + 32], qmp_sock[PATH_MAX + 32];
+	char log_path[PATH_MAX];
+};
+
+/* The directory holding this binary, for finding profiles next to it. */
+static const char *main_bin_dir(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return buf;
+}
+
+static int main_usage_error(const struct run *r, const char *msg)
+{
+	fprintf(stderr, "pinprick-run: %s\n", msg);
+	if (r->o.results)
+		verd_write_results(r->o.results, &r->tap, VERD_USAGE);
+	return VERD_USAGE;
+}
+
+static int main_prepare(struct run *r)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct qemu_paths paths;
+	char err[PROF_ERR_SIZE], path[PATH_MAX];
+
+	if (prof_find(r->o.profile, r->bin_dir[0] ? r->bin_dir : NULL, path,
+		      sizeof(path), err, sizeof(err)) ||
+	    prof_load(path, &r->prof, err, sizeof(err)))
+		return main_usage_error(r, err);
+	if (access(r->o.kernel, R_OK)) {
+		snprintf(err, sizeof(err),
+			 "kernel %s: %s (build it with make, or pass --kernel)",
+			 r->o.kernel, strerror(errno));
+		return main_usage_error(r, err);
+	}
+	if (!r->o.timeout)
+		r->o.timeout = r->prof.timeout;
+	if (r->o.log)
+		util_strlcpy(r->log_path, r->o.log, sizeof(r->log_path));
+	else
+		snprintf(r->log_path, sizeof(r->log_path), "build/logs/%s.log",
+			 r->prof.name);
+
+	snprintf(r->tmpdir, sizeof(r->tmpdir), "%s/pinprick-run.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(r->tmpdir)) {
+		fprintf(stderr, "pinprick-run: mkdtemp %s: %s\n", r->tmpdir,
+			strerror(errno));
+		r->tmpdir[0] = '\0';
+		return VERD_QEMU;
+	}
+	snprintf(r->com2_sock, sizeof(r->com2_sock), "%s/com2.sock", r->tmpdir);
+	snprintf(r->qmp_sock, sizeof(r->qmp_sock), "%s/qmp.sock", r->tmpdir);
+	paths = (struct qemu_paths){
+		.qemu = r->o.qemu, .kernel = r->o.kernel, .append = r->o.append,
+		.com2_sock = r->prof.com2 ? r->com2_sock : NULL,
+		.qmp_sock = r->qmp_sock,
+	};
+	if (qemu_build(&r->cmd, &r->prof, &paths, err, sizeof(err)))
+		return main_usage_error(r, err);
+	return 0;
+}
+
+static void main_report(struct run *r, const struct verd_out *v)
+{
+	char line[512];
+
+	if (v->exit <= VERD_CRASH) {
+		for (unsigned i = 0; i < r->tap.nfindings; i++)
+			util_note("tap: %s", r->tap.findings[i]);
+		if (r->tap.findings_dropped)
+			util_note("tap: ... and %lu more problem(s)",
+				  r->tap.findings_dropped);
+	}
+	for (unsigned i = 0; i < r->tap.nfailures; i++)
+		util_note("failed: %s", r->tap.failures[i]);
+	if (r->tap.failures_dropped)
+		util_note("failed: ... and %lu more", r->tap.failures_dropped);
+	for (int i = 0; i < v->nnotes; i++)
+		util_note("%s", v->notes[i]);
+	if (v->exit == VERD_QEMU && r->out.qemu_stderr[0])
+		fprintf(stderr, "pinprick-run: QEMU's messages:\n%s%s%s",
+			r->out.qemu_stderr,
+			r->out.qemu_stderr[strlen(r->out.qemu_stderr) - 1] == '\n' ? "" : "\n",
+			r->out.stderr_cut ? "[... cut]\n" : "");
+	if (v->exit != VERD_PASS)
+		util_note("raw serial log: %s", r->log_path);
+	verd_summary(line, sizeof(line), r->prof.name, &r->tap, v->exit);
+	puts(line);
+	fflush(stdout);
+}
+
+static void main_cleanup(struct run *r)
+{
+	qemu_cmd_free(&r->cmd);
+	if (!r->tmpdir[0])
+		return;
+	unlink(r->com2_sock);
+	unlink(r->qmp_sock);
+	if (rmdir(r->tmpdir))
+		fprintf(stderr, "pinprick-run: cannot remove %s: %s\n", r->tmpdir,
+			strerror(errno));
+}
+
+static int main_run(struct run *r)
+{
+	const char *env_max = getenv("PINPRICK_RUN_LOG_MAX");
+	struct sess_cfg cfg = {
+		.log_path = r->log_path, .log_max = SESS_LOG_MAX,
+		.timeout_s = r->o.timeout, .qmp_sock = r->qmp_sock,
+		.com2_sock = r->prof.com2 ? r->com2_sock : NULL,
+		.quiet = r->o.quiet, .verbose = r->o.verbose,
+	};
+	struct verd_out v;
+	unsigned long max;
+	char cmdline[8192];
+
+	if (env_max && util_parse_uint(env_max, 1, SESS_LOG_MAX, &max))
+		cfg.log_max = max;
+	if (r->o.verbose) {
+		qemu_cmd_format(&r->cmd, cmdline, sizeof(cmdline));
+		util_note("profile %s (%s), timeout %u s, log %s", r->prof.name,
+			  r->prof.path, r->o.timeout, r->log_path);
+		util_note("+ %s", cmdline);
+	}
+	if (sess_run(&cfg, &r->cmd, &r->tap, &r->out))
+		fprintf(stderr, "pinprick-run: %s\n", r->out.error);
+	verd_decide(&r->out.vin, &v);
+	main_report(r, &v);
+	if (r->o.results && verd_write_results(r->o.results, &r->tap, v.exit))
+		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
+			r->o.results, strerror(errno));
+	return v.exit;
+}
+
+int main(int argc, char **argv)
+{
+	static struct run r;
+	char err[512], dir[PATH_MAX];
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	tapp_init(&r.tap);
+	if (!main_bin_dir(r.bin_dir, sizeof(r.bin_dir)))
+		r.bin_dir[0] = '\0';
+	if (opt_parse(argc, argv, &r.o, err, sizeof(err)))
+		return main_usage_error(&r, err);
+	if (r.o.help) {
+		opt_usage(stdout);
+		return 0;
+	}
+	if (r.o.list_profiles) {
+		const char *d = prof_dir(r.bin_dir[0] ? r.bin_dir : NULL, dir,
+					 sizeof(dir));
+
+		if (!d)
+			return main_usage_error(&r, "no host/profiles directory found");
+		rc = prof_list(d);
+		return rc ? VERD_USAGE : 0;
+	}
+	rc = main_prepare(&r);
+	if (!rc)
+		rc = main_run(&r);
+	main_cleanup(&r);
+	return rc;
+}
