@@ -1,0 +1,122 @@
+/*
+ * vmw_model.h - a reference model of the HOST side of the VMware balloon.
+ *
+ * Only VMware's closed products implement this side of the protocol; this
+ * is a public, executable statement of what a host must do, written from
+ * the guest drivers' behaviour (../shared/reference/vmware-balloon.md).
+ * It is pure C with no I/O: the runner drives it from QEMU's gdbstub, and
+ * host unit tests drive it in process against the guest driver.
+ *
+ * Guest memory is reached through callbacks (the batch page lives in the
+ * guest), so the model never assumes where guest RAM is.
+ */
+#ifndef PINPRICK_VMW_MODEL_H
+#define PINPRICK_VMW_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drivers/vmware/vmw_backdoor.h"
+
+/* Balloon commands (ECX) and status codes (EAX). */
+enum vmw_cmd {
+	VMW_CMD_START = 0,
+	VMW_CMD_GET_TARGET = 1,
+	VMW_CMD_LOCK = 2,
+	VMW_CMD_UNLOCK = 3,
+	VMW_CMD_GUEST_ID = 4,
+	VMW_CMD_BATCHED_LOCK = 6,
+	VMW_CMD_BATCHED_UNLOCK = 7,
+	VMW_CMD_BATCHED_2M_LOCK = 8,
+	VMW_CMD_BATCHED_2M_UNLOCK = 9,
+	VMW_CMD_VMCI_DOORBELL_SET = 10,
+	VMW_CMD_NR = 11,
+};
+
+enum vmw_status {
+	VMW_OK = 0,
+	VMW_ERROR_CMD_INVALID = 1,
+	VMW_ERROR_PPN_INVALID = 2,
+	VMW_ERROR_PPN_LOCKED = 3,
+	VMW_ERROR_PPN_UNLOCKED = 4,
+	VMW_ERROR_PPN_PINNED = 5,
+	VMW_ERROR_PPN_NOTNEEDED = 6,
+	VMW_ERROR_RESET = 7,
+	VMW_ERROR_BUSY = 8,
+	VMW_SUCCESS_WITH_CAPABILITIES = 0x03000000,
+};
+
+/* Capabilities (START argument and result). */
+#define VMW_CAP_BASIC (1u << 1)
+#define VMW_CAP_BATCHED (1u << 2)
+#define VMW_CAP_BATCHED_2M (1u << 3)
+#define VMW_CAP_SIGNALLED_WAKEUP (1u << 4)
+#define VMW_CAP_64_BIT_TARGET (1u << 5)
+
+#define VMW_BATCH_MAX 512	    /* entries in one batch page */
+#define VMW_BATCH_STATUS_MASK 0x1full /* bits 4..0, written by the host */
+#define VMW_BATCH_RSVD_MASK 0xfe0ull  /* bits 11..5, must be 0 */
+#define VMW_2M_FRAMES 512
+
+/* Guest-memory access for the batch page; return 0 or -1. */
+struct vmw_mem_ops {
+	int (*read)(void *ctx, uint64_t gpa, void *buf, size_t len);
+	int (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	void *ctx;
+};
+
+/* Fault injection, reproducible from the seed. */
+struct vmw_faults {
+	uint64_t seed;
+	uint32_t reset_every;	   /* RESET on every Nth call (0: never) */
+	uint32_t reset_percent;	   /* or at random, % of calls */
+	uint32_t busy_percent;	   /* BUSY on % of calls */
+	uint32_t pinned_every;	   /* PINNED for every Nth frame locked */
+	uint32_t notneeded_percent; /* NOTNEEDED for % of frames */
+	bool flapping_target;	   /* target changes on every GET_TARGET */
+	bool target_above_ram;	   /* target larger than guest RAM */
+};
+
+#define VMW_MAX_FINDINGS 64
+#define VMW_FINDING_LEN 160
+
+struct vmw_model_config {
+	uint64_t ram_frames;	  /* guest RAM in 4 KiB frames */
+	uint32_t host_caps;	  /* what this host supports */
+	uint32_t max_percent;	  /* Mem.CtlMaxPercent, default 65 */
+	int64_t maxmemctl_mb;	  /* sched.mem.maxmemctl, -1 = no cap */
+	struct vmw_faults faults;
+};
+
+struct vmw_model; /* opaque; see vmw_model.c */
+
+struct vmw_model *vmw_model_new(const struct vmw_model_config *cfg,
+				const struct vmw_mem_ops *mem);
+void vmw_model_free(struct vmw_model *m);
+
+/* Handle one balloon call: r in, r out (EAX status, RBX/RCX results). */
+void vmw_model_call(struct vmw_model *m, struct vmw_regs *r);
+
+/* The host's wish, in 4 KiB frames (clamped to the maximum). */
+void vmw_model_set_target(struct vmw_model *m, uint64_t frames);
+uint64_t vmw_model_target(const struct vmw_model *m);
+uint64_t vmw_model_max_frames(const struct vmw_model *m);
+
+/* State, for checks. */
+uint64_t vmw_model_locked_frames(const struct vmw_model *m); /* 4K units */
+bool vmw_model_is_locked(const struct vmw_model *m, uint64_t pfn);
+uint32_t vmw_model_granted_caps(const struct vmw_model *m);
+bool vmw_model_started(const struct vmw_model *m);
+uint64_t vmw_model_calls(const struct vmw_model *m, enum vmw_cmd cmd);
+uint64_t vmw_model_faults_injected(const struct vmw_model *m);
+
+/*
+ * Findings: guest behaviour the protocol does not allow (unlocking a frame
+ * never locked, locking one twice, a PFN outside RAM, reserved bits set,
+ * commands after RESET before START, ...). Each is a short sentence.
+ */
+unsigned vmw_model_nr_findings(const struct vmw_model *m);
+const char *vmw_model_finding(const struct vmw_model *m, unsigned i);
+
+#endif
