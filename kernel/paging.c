@@ -32,7 +32,7 @@ static uint64_t *new_table(void)
 			   : mm_alloc_kernel_pages_below(0, (4ull << 30) >> 12);
 	uint64_t *t;
 
-	if (pfn < 0)
+	if (pfn <= 0) /* pfn 0 is never managed; <= keeps analysers calm */
 		return NULL;
 	t = (uint64_t *)(uintptr_t)((uint64_t)pfn << 12);
 	memset(t, 0, 4096);

@@ -59,6 +59,8 @@ static void put_num(struct out *o, const struct spec *sp, uint64_t v,
 	int nd = 0, zeros, pad, plen;
 
 	while (v) {
+		/* base is 8, 10 or 16, never 0 */
+		// cppcheck-suppress zerodivcond
 		tmp[nd++] = digits[v % base];
 		v /= base;
 	}

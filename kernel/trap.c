@@ -10,7 +10,7 @@
 
 #include "kernel/console.h"
 #include "kernel/exit.h"
-#include "kernel/paging.h"
+#include "kernel/irq.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
@@ -172,7 +172,8 @@ void trap_dispatch(struct trap_frame *f)
 		return; /* late watchdog after the test ended: ignore */
 	}
 	if (v >= TRAP_NR_EXCEPTIONS) {
-		trap_unexpected_irqs++;
+		if (!irq_dispatch(v))
+			trap_unexpected_irqs++;
 		apic_eoi();
 		return;
 	}

@@ -33,7 +33,7 @@ int chan_init(struct chan *c, const char *com2_path, const char *qmp_path,
 
 static int chan_unix_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (!util_strlcpy(sa.sun_path, path, sizeof(sa.sun_path)))
@@ -56,7 +56,7 @@ bool chan_pending(const struct chan *c)
 void chan_connect(struct chan *c, uint64_t now)
 {
 	bool late = now - c->start_ms >= CHAN_CONNECT_MS;
-	struct qmp_error err = { "", "" };
+	struct qmp_error err = {"", ""};
 
 	if (!c->com2_done && c->com2_fd < 0) {
 		c->com2_fd = chan_unix_connect(c->com2_path);
@@ -85,10 +85,12 @@ int chan_pollfds(const struct chan *c, struct pollfd *fds)
 	int n = 0;
 
 	if (c->com2_fd >= 0)
-		fds[n++] = (struct pollfd){ .fd = c->com2_fd,
-			.events = POLLIN | (c->out_len ? POLLOUT : 0) };
+		fds[n++] = (struct pollfd){
+			.fd = c->com2_fd,
+			.events = POLLIN | (c->out_len ? POLLOUT : 0)};
 	if (c->qmp)
-		fds[n++] = (struct pollfd){ .fd = qmp_fd(c->qmp), .events = POLLIN };
+		fds[n++] =
+			(struct pollfd){.fd = qmp_fd(c->qmp), .events = POLLIN};
 	return n;
 }
 
@@ -130,7 +132,8 @@ static int chan_on_request(void *ctx, char *line, size_t len, bool cut)
 		return 0;
 	if (c->out_len + n > sizeof(c->out)) {
 		if (!c->out_dropped++)
-			util_note("control: guest does not read its answers; dropping them");
+			util_note("control: guest does not read its answers; "
+				  "dropping them");
 		return 0;
 	}
 	memcpy(c->out + c->out_len, answer, n);
@@ -167,7 +170,8 @@ static void chan_event(struct chan *c, json_t *ev)
 	if (!name)
 		name = "?";
 	if (!strcmp(name, "SHUTDOWN")) {
-		const char *r = json_string_value(json_object_get(data, "reason"));
+		const char *r =
+			json_string_value(json_object_get(data, "reason"));
 
 		util_strlcpy(c->shutdown_reason, r ? r : "?",
 			     sizeof(c->shutdown_reason));
@@ -216,7 +220,8 @@ void chan_log_status(struct chan *c)
 	if (!c->qmp)
 		return;
 	if (qmp_execute(c->qmp, "query-status", NULL, CHAN_QMP_MS, &r)) {
-		util_note("QMP query-status failed: %s", qmp_last_error(c->qmp)->desc);
+		util_note("QMP query-status failed: %s",
+			  qmp_last_error(c->qmp)->desc);
 		return;
 	}
 	st = json_string_value(json_object_get(r, "status"));

@@ -15,29 +15,29 @@
 #include "host/runner/linebuf.h"
 #include "host/runner/qmp.h"
 
-#define CHAN_CONNECT_MS	  3000		/* keep trying to connect this long */
-#define CHAN_RETRY_MS	  20
-#define CHAN_QMP_MS	  2000		/* QMP handshake and commands */
-#define CHAN_OUT_MAX	  16384		/* unsent control answers */
+#define CHAN_CONNECT_MS 3000 /* keep trying to connect this long */
+#define CHAN_RETRY_MS	20
+#define CHAN_QMP_MS	2000  /* QMP handshake and commands */
+#define CHAN_OUT_MAX	16384 /* unsent control answers */
 
 struct chan {
-	const char *com2_path;		/* NULL: no COM2 */
+	const char *com2_path; /* NULL: no COM2 */
 	const char *qmp_path;
 	bool verbose;
 	uint64_t start_ms;
 
-	int com2_fd;			/* -1: not connected */
-	bool com2_done;			/* closed, or gave up connecting */
+	int com2_fd;	/* -1: not connected */
+	bool com2_done; /* closed, or gave up connecting */
 	struct lbuf com2_in;
 	char out[CHAN_OUT_MAX];
 	size_t out_len;
 	unsigned long out_dropped;
 	struct ctl ctl;
-	uint64_t now;			/* of the current chan_service */
+	uint64_t now; /* of the current chan_service */
 
 	struct qmp *qmp;
 	bool qmp_done;
-	char shutdown_reason[64];	/* from the QMP SHUTDOWN event */
+	char shutdown_reason[64]; /* from the QMP SHUTDOWN event */
 };
 
 /* 0, or -1 if out of memory. */
@@ -52,7 +52,8 @@ bool chan_pending(const struct chan *c);
 int chan_pollfds(const struct chan *c, struct pollfd *fds);
 
 /* Services the descriptors chan_pollfds added (after poll). */
-void chan_service(struct chan *c, const struct pollfd *fds, int n, uint64_t now);
+void chan_service(struct chan *c, const struct pollfd *fds, int n,
+		  uint64_t now);
 
 /* Logs QEMU's run state (query-status) as a note. */
 void chan_log_status(struct chan *c);

@@ -14,13 +14,14 @@ static const char *ctl_hello(struct ctl *c, const struct ctl_req *r,
 			     char *payload, size_t size)
 {
 	if (r->argc)
-		util_strlcpy(c->guest_version, r->argv[0], sizeof(c->guest_version));
+		util_strlcpy(c->guest_version, r->argv[0],
+			     sizeof(c->guest_version));
 	snprintf(payload, size, "%s", CTL_VERSION);
 	return NULL;
 }
 
 static const struct ctl_verb ctl_verb_table[] = {
-	{ "hello", 0, 1, ctl_hello },
+	{"hello", 0, 1, ctl_hello},
 };
 
 const struct ctl_verb *ctl_verbs(size_t *count)
@@ -69,7 +70,7 @@ int ctl_parse(const char *line, size_t len, struct ctl_req *r)
 	if (len && r->buf[len - 1] == '\r')
 		r->buf[--len] = '\0';
 	if (strlen(r->buf) != len)
-		return -1;			/* NUL byte */
+		return -1; /* NUL byte */
 	if (strncmp(r->buf, "PP? ", 4))
 		return -1;
 	s = (char *)ctl_id(r->buf + 4, &r->id);
@@ -80,7 +81,8 @@ int ctl_parse(const char *line, size_t len, struct ctl_req *r)
 	tok = s;
 	while ((*s >= 'a' && *s <= 'z') || *s == '-')
 		s++;
-	if (s == tok || (size_t)(s - tok) >= CTL_MAX_VERB || (*s && !ctl_blank(*s)))
+	if (s == tok || (size_t)(s - tok) >= CTL_MAX_VERB ||
+	    (*s && !ctl_blank(*s)))
 		return -1;
 	memcpy(r->verb, tok, (size_t)(s - tok));
 	while (*s) {
@@ -92,7 +94,8 @@ int ctl_parse(const char *line, size_t len, struct ctl_req *r)
 			return -1;
 		r->argv[r->argc++] = s;
 		while (*s && !ctl_blank(*s)) {
-			if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			if ((unsigned char)*s < 0x20 ||
+			    (unsigned char)*s == 0x7f)
 				return -1;
 			s++;
 		}
@@ -125,8 +128,8 @@ static bool ctl_rate_ok(struct ctl *c, uint64_t now_ms, char *note,
 }
 
 size_t ctl_handle(struct ctl *c, const char *line, size_t len, bool cut,
-		  uint64_t now_ms, char *answer, size_t answer_size,
-		  char *note, size_t note_size)
+		  uint64_t now_ms, char *answer, size_t answer_size, char *note,
+		  size_t note_size)
 {
 	struct ctl_req r;
 	char payload[CTL_MAX_LINE];
@@ -153,7 +156,8 @@ size_t ctl_handle(struct ctl *c, const char *line, size_t len, bool cut,
 		reason = "malformed";
 		r.id = 0;
 		util_sanitize(shown, sizeof(shown), line, len);
-		snprintf(note, note_size, "control: malformed request '%s'", shown);
+		snprintf(note, note_size, "control: malformed request '%s'",
+			 shown);
 	} else if (!(v = ctl_find(r.verb))) {
 		reason = "unknown-verb";
 	} else if (r.argc < v->min_args || r.argc > v->max_args) {
@@ -163,14 +167,15 @@ size_t ctl_handle(struct ctl *c, const char *line, size_t len, bool cut,
 	}
 	if (reason) {
 		c->errors++;
-		n = snprintf(answer, answer_size, "PP! %lu err %s\n", r.id, reason);
+		n = snprintf(answer, answer_size, "PP! %lu err %s\n", r.id,
+			     reason);
 	} else {
 		n = snprintf(answer, answer_size, "PP! %lu ok%s%s\n", r.id,
 			     payload[0] ? " " : "", payload);
 	}
 	if (n < 0 || answer_size < 2)
 		return 0;
-	if ((size_t)n >= answer_size) {		/* cut, but still one line */
+	if ((size_t)n >= answer_size) { /* cut, but still one line */
 		n = (int)answer_size - 1;
 		answer[n - 1] = '\n';
 	}

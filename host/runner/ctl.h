@@ -11,31 +11,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTL_MAX_LINE	 512	/* longer requests are cut and refused */
-#define CTL_MAX_ARGS	 8
-#define CTL_MAX_VERB	 32
-#define CTL_RATE_LIMIT	 200	/* requests per second */
-#define CTL_ANSWER_SIZE	 (CTL_MAX_LINE + 64)
-#define CTL_NOTE_SIZE	 200
-#define CTL_VERSION	 "pinprick-run 0.1"
+#define CTL_MAX_LINE	512 /* longer requests are cut and refused */
+#define CTL_MAX_ARGS	8
+#define CTL_MAX_VERB	32
+#define CTL_RATE_LIMIT	200 /* requests per second */
+#define CTL_ANSWER_SIZE (CTL_MAX_LINE + 64)
+#define CTL_NOTE_SIZE	200
+#define CTL_VERSION	"pinprick-run 0.1"
 
 struct ctl_req {
 	unsigned long id;
 	char verb[CTL_MAX_VERB];
 	int argc;
-	char *argv[CTL_MAX_ARGS];	/* point into the request's buffer */
+	char *argv[CTL_MAX_ARGS]; /* point into the request's buffer */
 	char buf[CTL_MAX_LINE + 1];
 };
 
 struct ctl {
-	void *user;			/* for verbs that need the session */
-	uint64_t window_start_ms;	/* rate limiting: fixed 1 s windows */
+	void *user;		  /* for verbs that need the session */
+	uint64_t window_start_ms; /* rate limiting: fixed 1 s windows */
 	unsigned window_count;
 	unsigned long requests, errors;
-	char guest_version[64];		/* from hello */
+	char guest_version[64]; /* from hello */
 };
 
-/* A verb handler fills payload (may stay empty); returns NULL or an error reason. */
+/* A verb handler fills payload (may stay empty); returns NULL or an error
+ * reason. */
 typedef const char *(*ctl_verb_fn)(struct ctl *c, const struct ctl_req *r,
 				   char *payload, size_t size);
 
@@ -62,8 +63,8 @@ int ctl_parse(const char *line, size_t len, struct ctl_req *r);
  * (blank line).
  */
 size_t ctl_handle(struct ctl *c, const char *line, size_t len, bool cut,
-		  uint64_t now_ms, char *answer, size_t answer_size,
-		  char *note, size_t note_size);
+		  uint64_t now_ms, char *answer, size_t answer_size, char *note,
+		  size_t note_size);
 
 /* The verb table, for documentation and tests. */
 const struct ctl_verb *ctl_verbs(size_t *count);

@@ -19,10 +19,10 @@
 typedef int (*lbuf_line_fn)(void *ctx, char *line, size_t len, bool cut);
 
 struct lbuf {
-	char *buf;		/* max + 1 bytes */
+	char *buf; /* max + 1 bytes */
 	size_t max;
 	size_t len;
-	bool skipping;		/* inside the dropped tail of a cut line */
+	bool skipping; /* inside the dropped tail of a cut line */
 };
 
 /* 0, or -1 if the buffer cannot be allocated. */

@@ -91,7 +91,9 @@ static int main_prepare(struct run *r)
 	snprintf(r->com2_sock, sizeof(r->com2_sock), "%s/com2.sock", r->tmpdir);
 	snprintf(r->qmp_sock, sizeof(r->qmp_sock), "%s/qmp.sock", r->tmpdir);
 	paths = (struct qemu_paths){
-		.qemu = r->o.qemu, .kernel = r->o.kernel, .append = r->o.append,
+		.qemu = r->o.qemu,
+		.kernel = r->o.kernel,
+		.append = r->o.append,
 		.com2_sock = r->prof.com2 ? r->com2_sock : NULL,
 		.qmp_sock = r->qmp_sock,
 	};
@@ -115,13 +117,19 @@ static void main_report(struct run *r, const struct verd_out *v)
 		util_note("failed: %s", r->tap.failures[i]);
 	if (r->tap.failures_dropped)
 		util_note("failed: ... and %lu more", r->tap.failures_dropped);
-	for (int i = 0; i < v->nnotes; i++)
-		util_note("%s", v->notes[i]);
-	if (v->exit == VERD_QEMU && r->out.qemu_stderr[0])
+	if (v->exit == VERD_QEMU && r->out.qemu_stderr[0]) {
+		fflush(stdout);
 		fprintf(stderr, "pinprick-run: QEMU's messages:\n%s%s%s",
 			r->out.qemu_stderr,
-			r->out.qemu_stderr[strlen(r->out.qemu_stderr) - 1] == '\n' ? "" : "\n",
+			r->out.qemu_stderr[strlen(r->out.qemu_stderr) - 1] ==
+					'\n'
+				? ""
+				: "\n",
 			r->out.stderr_cut ? "[... cut]\n" : "");
+		fflush(stderr);
+	}
+	for (int i = 0; i < v->nnotes; i++)
+		util_note("%s", v->notes[i]);
 	if (v->exit != VERD_PASS)
 		util_note("raw serial log: %s", r->log_path);
 	verd_summary(line, sizeof(line), r->prof.name, &r->tap, v->exit);
@@ -137,18 +145,21 @@ static void main_cleanup(struct run *r)
 	unlink(r->com2_sock);
 	unlink(r->qmp_sock);
 	if (rmdir(r->tmpdir))
-		fprintf(stderr, "pinprick-run: cannot remove %s: %s\n", r->tmpdir,
-			strerror(errno));
+		fprintf(stderr, "pinprick-run: cannot remove %s: %s\n",
+			r->tmpdir, strerror(errno));
 }
 
 static int main_run(struct run *r)
 {
 	const char *env_max = getenv("PINPRICK_RUN_LOG_MAX");
 	struct sess_cfg cfg = {
-		.log_path = r->log_path, .log_max = SESS_LOG_MAX,
-		.timeout_s = r->o.timeout, .qmp_sock = r->qmp_sock,
+		.log_path = r->log_path,
+		.log_max = SESS_LOG_MAX,
+		.timeout_s = r->o.timeout,
+		.qmp_sock = r->qmp_sock,
 		.com2_sock = r->prof.com2 ? r->com2_sock : NULL,
-		.quiet = r->o.quiet, .verbose = r->o.verbose,
+		.quiet = r->o.quiet,
+		.verbose = r->o.verbose,
 	};
 	struct verd_out v;
 	unsigned long max;
@@ -193,7 +204,8 @@ int main(int argc, char **argv)
 					 sizeof(dir));
 
 		if (!d)
-			return main_usage_error(&r, "no host/profiles directory found");
+			return main_usage_error(
+				&r, "no host/profiles directory found");
 		rc = prof_list(d);
 		return rc ? VERD_USAGE : 0;
 	}

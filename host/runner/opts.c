@@ -18,14 +18,20 @@ struct opt_def {
 	size_t offset;
 };
 
-#define OPT_STR_(n, f)  { n, OPT_STR, offsetof(struct opts, f) }
-#define OPT_FLAG_(n, f) { n, OPT_FLAG, offsetof(struct opts, f) }
+#define OPT_STR_(n, f)                                                         \
+	{                                                                      \
+		n, OPT_STR, offsetof(struct opts, f)                           \
+	}
+#define OPT_FLAG_(n, f)                                                        \
+	{                                                                      \
+		n, OPT_FLAG, offsetof(struct opts, f)                          \
+	}
 
 static const struct opt_def opt_defs[] = {
 	OPT_STR_("profile", profile),
 	OPT_STR_("qemu", qemu),
 	OPT_STR_("kernel", kernel),
-	{ "timeout", OPT_SECONDS, offsetof(struct opts, timeout) },
+	{"timeout", OPT_SECONDS, offsetof(struct opts, timeout)},
 	OPT_STR_("log", log),
 	OPT_STR_("append", append),
 	OPT_STR_("results", results),
@@ -38,25 +44,35 @@ static const struct opt_def opt_defs[] = {
 void opt_usage(FILE *f)
 {
 	fputs("usage: pinprick-run [options]\n"
-	      "Boots the pinprick kernel under QEMU (TCG) with a profile, streams its\n"
+	      "Boots the pinprick kernel under QEMU (TCG) with a profile, "
+	      "streams its\n"
 	      "TAP from COM1 and exits 0 only if every check passed.\n"
 	      "\n"
-	      "  --profile NAME|PATH  QEMU configuration (default pc): NAME is\n"
-	      "                       host/profiles/NAME.conf; a PATH with '/' or\n"
+	      "  --profile NAME|PATH  QEMU configuration (default pc): NAME "
+	      "is\n"
+	      "                       host/profiles/NAME.conf; a PATH with '/' "
+	      "or\n"
 	      "                       ending in .conf is used as is\n"
-	      "  --qemu PATH          QEMU binary (default qemu-system-x86_64)\n"
+	      "  --qemu PATH          QEMU binary (default "
+	      "qemu-system-x86_64)\n"
 	      "  --kernel PATH        kernel ELF (default build/pinprick.elf)\n"
-	      "  --timeout S          wall-clock limit in seconds (default: profile's)\n"
-	      "  --log FILE           raw COM1 log (default build/logs/PROFILE.log)\n"
+	      "  --timeout S          wall-clock limit in seconds (default: "
+	      "profile's)\n"
+	      "  --log FILE           raw COM1 log (default "
+	      "build/logs/PROFILE.log)\n"
 	      "  --append TEXT        added to the kernel command line\n"
-	      "  --results FILE       write passed=N failed=N ... status=... exit=N\n"
+	      "  --results FILE       write passed=N failed=N ... status=... "
+	      "exit=N\n"
 	      "  --quiet              do not echo the guest's output\n"
-	      "  --verbose            show the QEMU command line, QMP events, stderr\n"
+	      "  --verbose            show the QEMU command line, QMP events, "
+	      "stderr\n"
 	      "  --list-profiles      list profiles and their descriptions\n"
 	      "  --help               this text\n"
 	      "\n"
-	      "exit status: 0 all passed, 1 a check failed, 2 crash or Bail out,\n"
-	      "3 timeout, 4 usage or profile error, 5 QEMU failed, 130 interrupted\n",
+	      "exit status: 0 all passed, 1 a check failed, 2 crash or Bail "
+	      "out,\n"
+	      "3 timeout, 4 usage or profile error, 5 QEMU failed, 130 "
+	      "interrupted\n",
 	      f);
 }
 
@@ -101,7 +117,8 @@ int opt_parse(int argc, char **argv, struct opts *o, char *err, size_t err_size)
 			arg = "--help";
 		if (strncmp(arg, "--", 2) || !arg[2]) {
 			snprintf(err, err_size,
-				 "unexpected argument '%.64s' (options start with --; try --help)",
+				 "unexpected argument '%.64s' (options start "
+				 "with --; try --help)",
 				 arg);
 			return -1;
 		}
@@ -113,13 +130,15 @@ int opt_parse(int argc, char **argv, struct opts *o, char *err, size_t err_size)
 			    !strncmp(opt_defs[j].name, name, len))
 				d = &opt_defs[j];
 		if (!d) {
-			snprintf(err, err_size, "unknown option '--%.*s' (try --help)",
+			snprintf(err, err_size,
+				 "unknown option '--%.*s' (try --help)",
 				 (int)(len > 64 ? 64 : len), name);
 			return -1;
 		}
 		if (d->kind == OPT_FLAG) {
 			if (eq) {
-				snprintf(err, err_size, "--%s takes no value", d->name);
+				snprintf(err, err_size, "--%s takes no value",
+					 d->name);
 				return -1;
 			}
 			*(bool *)((char *)o + d->offset) = true;

@@ -15,13 +15,13 @@
 #define OPT_DEFAULT_KERNEL  "build/pinprick.elf"
 
 struct opts {
-	const char *profile;	/* name or path */
+	const char *profile; /* name or path */
 	const char *qemu;
 	const char *kernel;
-	unsigned timeout;	/* seconds; 0 = the profile's */
-	const char *log;	/* NULL = build/logs/<profile>.log */
-	const char *append;	/* added to the profile's command line */
-	const char *results;	/* NULL = none */
+	unsigned timeout;    /* seconds; 0 = the profile's */
+	const char *log;     /* NULL = build/logs/<profile>.log */
+	const char *append;  /* added to the profile's command line */
+	const char *results; /* NULL = none */
 	bool quiet;
 	bool verbose;
 	bool list_profiles;
@@ -29,7 +29,8 @@ struct opts {
 };
 
 /* 0, or -1 with a one-line message in err. Strings point into argv. */
-int opt_parse(int argc, char **argv, struct opts *o, char *err, size_t err_size);
+int opt_parse(int argc, char **argv, struct opts *o, char *err,
+	      size_t err_size);
 
 /* The --help text. */
 void opt_usage(FILE *f);

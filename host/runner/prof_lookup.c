@@ -17,7 +17,7 @@
 
 #include "host/runner/util.h"
 
-#define PROF_SUBDIR "host/profiles"
+#define PROF_SUBDIR   "host/profiles"
 #define PROF_LIST_MAX 256
 
 static bool prof_is_file(const char *path)
@@ -39,8 +39,10 @@ static bool prof_name_ok(const char *name)
 	if (!*name || *name == '.' || strlen(name) > 63)
 		return false;
 	for (; *name; name++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_-.", *name))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+			    "YZ"
+			    "0123456789_-.",
+			    *name))
 			return false;
 	return true;
 }
@@ -53,7 +55,8 @@ int prof_find(const char *arg, const char *bin_dir, char *path,
 
 	if (strchr(arg, '/') || (len > 5 && !strcmp(arg + len - 5, ".conf"))) {
 		if (!prof_is_file(arg)) {
-			snprintf(err, err_size, "%s: no such profile file", arg);
+			snprintf(err, err_size, "%s: no such profile file",
+				 arg);
 			return -1;
 		}
 		if (!util_strlcpy(path, arg, path_size)) {
@@ -64,7 +67,8 @@ int prof_find(const char *arg, const char *bin_dir, char *path,
 	}
 	if (!prof_name_ok(arg)) {
 		snprintf(err, err_size,
-			 "bad profile name '%.64s' (letters, digits, '_', '-', '.')",
+			 "bad profile name '%.64s' (letters, digits, '_', '-', "
+			 "'.')",
 			 arg);
 		return -1;
 	}
@@ -78,7 +82,8 @@ int prof_find(const char *arg, const char *bin_dir, char *path,
 			return 0;
 	}
 	snprintf(err, err_size,
-		 "no profile '%s' (looked for " PROF_SUBDIR "/%s.conf%s%s%s; try --list-profiles)",
+		 "no profile '%s' (looked for " PROF_SUBDIR
+		 "/%s.conf%s%s%s; try --list-profiles)",
 		 arg, arg, bin_dir ? " and " : "", bin_dir ? bin_dir : "",
 		 bin_dir ? "/../" PROF_SUBDIR "/..." : "");
 	return -1;

@@ -17,21 +17,31 @@
 
 #include "host/runner/util.h"
 
-enum prof_type { PROF_STR, PROF_MACHINE, PROF_MEMORY, PROF_UINT, PROF_BOOL,
-		 PROF_WORD, PROF_ARGS };
+enum prof_type {
+	PROF_STR,
+	PROF_MACHINE,
+	PROF_MEMORY,
+	PROF_UINT,
+	PROF_BOOL,
+	PROF_WORD,
+	PROF_ARGS
+};
 
 struct prof_key {
 	const char *name;
 	enum prof_type type;
 	size_t offset;		/* into struct prof */
 	size_t size;		/* of a string field */
-	unsigned long min, max;	/* of a number */
+	unsigned long min, max; /* of a number */
 	bool required;
 };
 
-#define PROF_S(n, t, r) { #n, t, offsetof(struct prof, n), \
-			  sizeof(((struct prof *)0)->n), 0, 0, r }
-#define PROF_U(n, lo, hi) { #n, PROF_UINT, offsetof(struct prof, n), 0, lo, hi, false }
+/* clang-format off */
+#define PROF_S(n, t, r) \
+	{ #n, t, offsetof(struct prof, n), sizeof(((struct prof *)0)->n), 0, 0, r }
+#define PROF_U(n, lo, hi) \
+	{ #n, PROF_UINT, offsetof(struct prof, n), 0, lo, hi, false }
+/* clang-format on */
 
 static const struct prof_key prof_keys[] = {
 	PROF_S(description, PROF_STR, false),
@@ -42,10 +52,10 @@ static const struct prof_key prof_keys[] = {
 	PROF_S(append, PROF_STR, false),
 	PROF_S(qemu_args, PROF_ARGS, false),
 	PROF_U(timeout, 1, 86400),
-	{ "com2", PROF_BOOL, offsetof(struct prof, com2), 0, 0, 0, false },
+	{"com2", PROF_BOOL, offsetof(struct prof, com2), 0, 0, 0, false},
 };
 
-static const char *const prof_machines[] = { "pc", "q35", "microvm" };
+static const char *const prof_machines[] = {"pc", "q35", "microvm"};
 
 static int prof_fail(char *err, size_t err_size, const char *file,
 		     unsigned line, const char *fmt, ...)
@@ -67,7 +77,8 @@ static int prof_fail(char *err, size_t err_size, const char *file,
 	return -1;
 }
 
-/* QEMU -m syntax: a number, maybe with a fraction, maybe a unit (MiB default). */
+/* QEMU -m syntax: a number, maybe with a fraction, maybe a unit (MiB default).
+ */
 static bool prof_memory_ok(const char *v)
 {
 	const char *units = "BKMGT";
@@ -109,8 +120,10 @@ static bool prof_machine_ok(const char *v)
 static bool prof_word_ok(const char *v)
 {
 	for (; *v; v++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_.,+=-", *v))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+			    "YZ"
+			    "0123456789_.,+=-",
+			    *v))
 			return false;
 	return true;
 }
@@ -133,9 +146,10 @@ static int prof_set(struct prof *p, const struct prof_key *k, const char *v,
 	switch (k->type) {
 	case PROF_UINT:
 		if (!util_parse_uint(v, k->min, k->max, &n))
-			return prof_fail(err, err_size, file, line,
-					 "bad number '%s' for '%s' (want %lu..%lu)",
-					 v, k->name, k->min, k->max);
+			return prof_fail(
+				err, err_size, file, line,
+				"bad number '%s' for '%s' (want %lu..%lu)", v,
+				k->name, k->min, k->max);
 		*(unsigned *)(void *)field = (unsigned)n;
 		return 0;
 	case PROF_BOOL:
@@ -148,20 +162,23 @@ static int prof_set(struct prof *p, const struct prof_key *k, const char *v,
 	case PROF_MACHINE:
 		if (!prof_machine_ok(v))
 			return prof_fail(err, err_size, file, line,
-					 "unknown machine '%s' (want pc, q35 or microvm)",
+					 "unknown machine '%s' (want pc, q35 "
+					 "or microvm)",
 					 v);
 		break;
 	case PROF_MEMORY:
 		if (!prof_memory_ok(v))
 			return prof_fail(err, err_size, file, line,
-					 "bad memory size '%s' (want e.g. 128M or 2G, 1M..1T)",
+					 "bad memory size '%s' (want e.g. 128M "
+					 "or 2G, 1M..1T)",
 					 v);
 		break;
 	case PROF_WORD:
 		if (!prof_word_ok(v))
-			return prof_fail(err, err_size, file, line,
-					 "bad value '%s' for '%s' (no blanks or quotes)",
-					 v, k->name);
+			return prof_fail(
+				err, err_size, file, line,
+				"bad value '%s' for '%s' (no blanks or quotes)",
+				v, k->name);
 		break;
 	case PROF_ARGS:
 		for (const char *s = v; *s; s++)
@@ -169,8 +186,9 @@ static int prof_set(struct prof *p, const struct prof_key *k, const char *v,
 			    *s != ' ' && *s != '\t')
 				args++;
 		if (args > 64)
-			return prof_fail(err, err_size, file, line,
-					 "too many words in qemu_args (max 64)");
+			return prof_fail(
+				err, err_size, file, line,
+				"too many words in qemu_args (max 64)");
 		break;
 	case PROF_STR:
 		break;
@@ -192,7 +210,8 @@ static char *prof_trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+	while (end > s &&
+	       (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		*--end = '\0';
 	return s;
 }
@@ -213,16 +232,18 @@ static int prof_line(struct prof *p, char *text, const char *file,
 	key = prof_trim(s);
 	val = prof_trim(eq + 1);
 	if (!*key)
-		return prof_fail(err, err_size, file, line, "missing key before '='");
+		return prof_fail(err, err_size, file, line,
+				 "missing key before '='");
 	for (size_t i = 0; i < ARRAY_SIZE(prof_keys); i++) {
 		const struct prof_key *k = &prof_keys[i];
 
 		if (strcmp(key, k->name))
 			continue;
 		if (seen[i])
-			return prof_fail(err, err_size, file, line,
-					 "duplicate key '%s' (first set on line %u)",
-					 key, seen[i]);
+			return prof_fail(
+				err, err_size, file, line,
+				"duplicate key '%s' (first set on line %u)",
+				key, seen[i]);
 		seen[i] = line;
 		if (!*val && k->type != PROF_STR && k->type != PROF_ARGS)
 			return prof_fail(err, err_size, file, line,
@@ -230,14 +251,15 @@ static int prof_line(struct prof *p, char *text, const char *file,
 		return prof_set(p, k, val, file, line, err, err_size);
 	}
 	return prof_fail(err, err_size, file, line,
-			 "unknown key '%.64s' (known: description, machine, memory, smp, cpu, append, qemu_args, timeout, com2)",
+			 "unknown key '%.64s' (known: description, machine, "
+			 "memory, smp, cpu, append, qemu_args, timeout, com2)",
 			 key);
 }
 
-int prof_parse(const char *text, size_t len, const char *file,
-	       struct prof *p, char *err, size_t err_size)
+int prof_parse(const char *text, size_t len, const char *file, struct prof *p,
+	       char *err, size_t err_size)
 {
-	unsigned seen[ARRAY_SIZE(prof_keys)] = { 0 };
+	unsigned seen[ARRAY_SIZE(prof_keys)] = {0};
 	char buf[PROF_MAX_LINE + 2];
 	unsigned line = 0;
 	size_t pos = 0;
@@ -256,7 +278,8 @@ int prof_parse(const char *text, size_t len, const char *file,
 		line++;
 		if (n > PROF_MAX_LINE)
 			return prof_fail(err, err_size, file, line,
-					 "line too long (max %d bytes)", PROF_MAX_LINE);
+					 "line too long (max %d bytes)",
+					 PROF_MAX_LINE);
 		if (memchr(text + pos, '\0', n))
 			return prof_fail(err, err_size, file, line, "NUL byte");
 		memcpy(buf, text + pos, n);

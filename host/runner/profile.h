@@ -9,30 +9,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define PROF_MAX_FILE	 (64 * 1024)	/* bytes in one profile file */
-#define PROF_MAX_LINE	 1024		/* bytes in one profile line */
-#define PROF_ERR_SIZE	 512
+#define PROF_MAX_FILE (64 * 1024) /* bytes in one profile file */
+#define PROF_MAX_LINE 1024	  /* bytes in one profile line */
+#define PROF_ERR_SIZE 512
 
 struct prof {
-	char name[64];		/* "pc", from the file name */
-	char path[4096];	/* the file it came from */
+	char name[64];	 /* "pc", from the file name */
+	char path[4096]; /* the file it came from */
 	char description[256];
-	char machine[64];	/* -M */
-	char memory[32];	/* -m, QEMU size syntax */
-	unsigned smp;		/* -smp, default 1 */
-	char cpu[128];		/* -cpu, empty = QEMU's default */
-	char append[PROF_MAX_LINE];	/* kernel command line */
-	char qemu_args[PROF_MAX_LINE];	/* extra arguments, split on blanks */
-	unsigned timeout;	/* seconds, default 60 */
-	bool com2;		/* give the guest a control port on COM2 */
+	char machine[64];	       /* -M */
+	char memory[32];	       /* -m, QEMU size syntax */
+	unsigned smp;		       /* -smp, default 1 */
+	char cpu[128];		       /* -cpu, empty = QEMU's default */
+	char append[PROF_MAX_LINE];    /* kernel command line */
+	char qemu_args[PROF_MAX_LINE]; /* extra arguments, split on blanks */
+	unsigned timeout;	       /* seconds, default 60 */
+	bool com2; /* give the guest a control port on COM2 */
 };
 
 /*
  * Parses profile text (len bytes, need not be terminated). file is used in
  * error messages only. 0 on success, -1 with "file:line: what" in err.
  */
-int prof_parse(const char *text, size_t len, const char *file,
-	       struct prof *p, char *err, size_t err_size);
+int prof_parse(const char *text, size_t len, const char *file, struct prof *p,
+	       char *err, size_t err_size);
 
 /* Reads and parses a file; the profile name is its base name minus .conf. */
 int prof_load(const char *path, struct prof *p, char *err, size_t err_size);

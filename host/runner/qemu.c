@@ -4,7 +4,7 @@
  * (so a terminal ^C reaches only the runner, which then stops QEMU in
  * order) and gets SIGKILL if the runner dies.
  */
-#define _GNU_SOURCE	/* pipe2 */
+#define _GNU_SOURCE /* pipe2 */
 #include "host/runner/qemu.h"
 
 #include <errno.h>
@@ -57,9 +57,10 @@ int qemu_build(struct qemu_cmd *c, const struct prof *p,
 	memset(c, 0, sizeof(*c));
 	if ((paths->com2_sock && !qemu_sock_ok(paths->com2_sock)) ||
 	    !qemu_sock_ok(paths->qmp_sock)) {
-		snprintf(err, err_size,
-			 "socket path too long or contains ',': %s (set TMPDIR)",
-			 paths->qmp_sock);
+		snprintf(
+			err, err_size,
+			"socket path too long or contains ',': %s (set TMPDIR)",
+			paths->qmp_sock);
 		return -1;
 	}
 	snprintf(append, sizeof(append), "%s%s%s", p->append,
@@ -87,7 +88,8 @@ int qemu_build(struct qemu_cmd *c, const struct prof *p,
 	bad |= qemu_add(c, "-serial") | qemu_add(c, "stdio");
 	if (paths->com2_sock)
 		bad |= qemu_add(c, "-serial") |
-		       qemu_addf(c, "unix:%s,server=on,wait=off", paths->com2_sock);
+		       qemu_addf(c, "unix:%s,server=on,wait=off",
+				 paths->com2_sock);
 	bad |= qemu_add(c, "-qmp") |
 	       qemu_addf(c, "unix:%s,server=on,wait=off", paths->qmp_sock);
 
@@ -96,7 +98,8 @@ int qemu_build(struct qemu_cmd *c, const struct prof *p,
 	     w = strtok_r(NULL, " \t", &save))
 		bad |= qemu_add(c, w);
 	if (bad) {
-		snprintf(err, err_size, "QEMU command line too long (max %d words)",
+		snprintf(err, err_size,
+			 "QEMU command line too long (max %d words)",
 			 QEMU_MAX_ARGS);
 		return -1;
 	}
@@ -119,8 +122,10 @@ void qemu_cmd_format(const struct qemu_cmd *c, char *buf, size_t size)
 		bool plain = *a != '\0';
 
 		for (const char *s = a; *s; s++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				    "0123456789_-.,:=/+@%", *s))
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+				    "QRSTUVWXYZ"
+				    "0123456789_-.,:=/+@%",
+				    *s))
 				plain = false;
 		util_appendf(buf, size, "%s", i ? " " : "");
 		if (plain) {
@@ -129,7 +134,8 @@ void qemu_cmd_format(const struct qemu_cmd *c, char *buf, size_t size)
 		}
 		util_appendf(buf, size, "'");
 		for (const char *s = a; *s; s++)
-			util_appendf(buf, size, *s == '\'' ? "'\\''" : "%c", *s);
+			util_appendf(buf, size, *s == '\'' ? "'\\''" : "%c",
+				     *s);
 		util_appendf(buf, size, "'");
 	}
 }
@@ -171,7 +177,7 @@ int qemu_spawn(const struct qemu_cmd *c, struct qemu_proc *p, char *err,
 	if (pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) ||
 	    pipe2(status, O_CLOEXEC)) {
 		snprintf(err, err_size, "pipe: %s", strerror(errno));
-		return -1;	/* a few descriptors may leak; the runner exits */
+		return -1; /* a few descriptors may leak; the runner exits */
 	}
 	p->pid = fork();
 	if (p->pid < 0) {
@@ -218,7 +224,7 @@ bool qemu_reap(struct qemu_proc *p, bool block)
 	while (r < 0 && errno == EINTR);
 	if (r == p->pid) {
 		p->reaped = true;
-	} else if (r < 0) {		/* ECHILD: cannot happen, status unknown */
+	} else if (r < 0) { /* ECHILD: cannot happen, status unknown */
 		p->wstatus = 255 << 8;
 		p->reaped = true;
 	}

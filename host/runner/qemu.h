@@ -15,23 +15,23 @@
 #define QEMU_MAX_ARGS 128
 
 struct qemu_cmd {
-	char *argv[QEMU_MAX_ARGS + 1];	/* NULL-terminated, heap strings */
+	char *argv[QEMU_MAX_ARGS + 1]; /* NULL-terminated, heap strings */
 	int argc;
 };
 
 struct qemu_proc {
-	pid_t pid;		/* 0 once reaped */
-	int out_fd;		/* QEMU's stdout: COM1 */
-	int err_fd;		/* QEMU's stderr */
-	int wstatus;		/* valid once reaped */
+	pid_t pid;   /* 0 once reaped */
+	int out_fd;  /* QEMU's stdout: COM1 */
+	int err_fd;  /* QEMU's stderr */
+	int wstatus; /* valid once reaped */
 	bool reaped;
 };
 
 struct qemu_paths {
-	const char *qemu;	/* binary, looked up in PATH */
+	const char *qemu; /* binary, looked up in PATH */
 	const char *kernel;
-	const char *append;	/* added to the profile's, or NULL */
-	const char *com2_sock;	/* NULL: no COM2 */
+	const char *append;    /* added to the profile's, or NULL */
+	const char *com2_sock; /* NULL: no COM2 */
 	const char *qmp_sock;
 };
 

@@ -25,10 +25,10 @@ struct qmp {
 	struct lbuf lb;
 	bool greeted;
 	bool closed;
-	bool proto_error;	/* a bad message arrived since the last check */
+	bool proto_error; /* a bad message arrived since the last check */
 	unsigned long next_id;
-	unsigned long want_id;	/* id of the command awaiting its answer */
-	json_t *answer;		/* that answer, once here */
+	unsigned long want_id; /* id of the command awaiting its answer */
+	json_t *answer;	       /* that answer, once here */
 	json_t *events[QMP_MAX_EVENTS];
 	unsigned ev_head, ev_count;
 	unsigned long ev_dropped;
@@ -57,7 +57,8 @@ static void qmp_queue_event(struct qmp *q, json_t *msg)
 		q->ev_count--;
 		q->ev_dropped++;
 	}
-	q->events[(q->ev_head + q->ev_count++) % QMP_MAX_EVENTS] = json_incref(msg);
+	q->events[(q->ev_head + q->ev_count++) % QMP_MAX_EVENTS] =
+		json_incref(msg);
 }
 
 /* One line from QEMU: an event, the greeting or an answer. */
@@ -88,7 +89,8 @@ static int qmp_on_line(void *ctx, char *line, size_t len, bool cut)
 		qmp_queue_event(q, msg);
 	} else if (json_object_get(msg, "QMP")) {
 		q->greeted = true;
-	} else if (json_object_get(msg, "return") || json_object_get(msg, "error")) {
+	} else if (json_object_get(msg, "return") ||
+		   json_object_get(msg, "error")) {
 		id = json_object_get(msg, "id");
 		if (q->want_id && !q->answer && json_is_integer(id) &&
 		    (unsigned long)json_integer_value(id) == q->want_id)
@@ -96,7 +98,8 @@ static int qmp_on_line(void *ctx, char *line, size_t len, bool cut)
 		/* else: the late answer to a command that timed out */
 	} else {
 		q->proto_error = true;
-		qmp_fail(q, 0, "unexpected message (no event, return or error)");
+		qmp_fail(q, 0,
+			 "unexpected message (no event, return or error)");
 	}
 	json_decref(msg);
 	return 0;
@@ -123,10 +126,11 @@ int qmp_pump(struct qmp *q)
 }
 
 /* Reads until done(q) or the deadline; QMP_OK, or an error. */
-static int qmp_wait(struct qmp *q, uint64_t deadline, bool (*done)(struct qmp *))
+static int qmp_wait(struct qmp *q, uint64_t deadline,
+		    bool (*done)(struct qmp *))
 {
 	for (;;) {
-		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
 		uint64_t now = util_now_ms();
 		int rc;
 
@@ -140,9 +144,11 @@ static int qmp_wait(struct qmp *q, uint64_t deadline, bool (*done)(struct qmp *)
 		if (rc)
 			return rc;
 		if (now >= deadline)
-			return qmp_fail(q, QMP_ERR_TIMEOUT, "no answer from QEMU in time");
+			return qmp_fail(q, QMP_ERR_TIMEOUT,
+					"no answer from QEMU in time");
 		if (poll(&pfd, 1, (int)(deadline - now)) < 0 && errno != EINTR)
-			return qmp_fail(q, QMP_ERR_IO, "poll: %s", strerror(errno));
+			return qmp_fail(q, QMP_ERR_IO, "poll: %s",
+					strerror(errno));
 	}
 }
 
@@ -151,7 +157,7 @@ static int qmp_send(struct qmp *q, const char *text, uint64_t deadline)
 	size_t len = strlen(text), off = 0;
 
 	while (off < len) {
-		struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+		struct pollfd pfd = {.fd = q->fd, .events = POLLOUT};
 		ssize_t n = send(q->fd, text + off, len - off, MSG_NOSIGNAL);
 		uint64_t now;
 
@@ -160,10 +166,12 @@ static int qmp_send(struct qmp *q, const char *text, uint64_t deadline)
 			continue;
 		}
 		if (n < 0 && errno != EINTR && errno != EAGAIN)
-			return qmp_fail(q, QMP_ERR_IO, "write: %s", strerror(errno));
+			return qmp_fail(q, QMP_ERR_IO, "write: %s",
+					strerror(errno));
 		now = util_now_ms();
 		if (now >= deadline)
-			return qmp_fail(q, QMP_ERR_TIMEOUT, "QEMU does not read commands");
+			return qmp_fail(q, QMP_ERR_TIMEOUT,
+					"QEMU does not read commands");
 		poll(&pfd, 1, (int)(deadline - now));
 	}
 	return QMP_OK;
@@ -187,8 +195,10 @@ static int qmp_take_answer(struct qmp *q, json_t **reply)
 	q->answer = NULL;
 	q->want_id = 0;
 	if (e) {
-		const char *cls = json_string_value(json_object_get(e, "class"));
-		const char *desc = json_string_value(json_object_get(e, "desc"));
+		const char *cls =
+			json_string_value(json_object_get(e, "class"));
+		const char *desc =
+			json_string_value(json_object_get(e, "desc"));
 
 		util_strlcpy(q->err.cls, cls ? cls : "", sizeof(q->err.cls));
 		util_strlcpy(q->err.desc, desc ? desc : "(no description)",
@@ -204,7 +214,8 @@ static int qmp_take_answer(struct qmp *q, json_t **reply)
 int qmp_execute(struct qmp *q, const char *cmd, const char *args_json,
 		int timeout_ms, json_t **reply)
 {
-	uint64_t deadline = util_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	uint64_t deadline =
+		util_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	json_t *req, *args = NULL;
 	json_error_t jerr;
 	char *text;
@@ -218,14 +229,16 @@ int qmp_execute(struct qmp *q, const char *cmd, const char *args_json,
 		args = json_loads(args_json, 0, &jerr);
 		if (!json_is_object(args)) {
 			json_decref(args);
-			return qmp_fail(q, QMP_ERR_PROTO, "arguments are not a JSON object");
+			return qmp_fail(q, QMP_ERR_PROTO,
+					"arguments are not a JSON object");
 		}
 	}
 	q->want_id = ++q->next_id;
 	q->proto_error = false;
 	json_decref(q->answer);
 	q->answer = NULL;
-	req = json_pack("{s:s, s:I}", "execute", cmd, "id", (json_int_t)q->want_id);
+	req = json_pack("{s:s, s:I}", "execute", cmd, "id",
+			(json_int_t)q->want_id);
 	if (req && args)
 		json_object_set_new(req, "arguments", args);
 	else
@@ -278,13 +291,14 @@ int qmp_open(struct qmp **out, int fd, int timeout_ms, struct qmp_error *err)
 int qmp_connect(struct qmp **out, const char *path, int timeout_ms,
 		struct qmp_error *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	*out = NULL;
 	if (!util_strlcpy(sa.sun_path, path, sizeof(sa.sun_path))) {
 		if (err)
-			snprintf(err->desc, sizeof(err->desc), "socket path too long");
+			snprintf(err->desc, sizeof(err->desc),
+				 "socket path too long");
 		return QMP_ERR_IO;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -10,20 +10,20 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define QMP_MAX_MSG	(1024 * 1024)	/* bytes in one JSON message */
-#define QMP_MAX_EVENTS	64		/* queued events; older ones dropped */
+#define QMP_MAX_MSG    (1024 * 1024) /* bytes in one JSON message */
+#define QMP_MAX_EVENTS 64	     /* queued events; older ones dropped */
 
 enum {
 	QMP_OK = 0,
-	QMP_ERR_REMOTE = -1,	/* QEMU answered with an error */
+	QMP_ERR_REMOTE = -1, /* QEMU answered with an error */
 	QMP_ERR_TIMEOUT = -2,
-	QMP_ERR_IO = -3,	/* cannot connect, read or write; closed */
-	QMP_ERR_PROTO = -4,	/* malformed or unexpected message */
+	QMP_ERR_IO = -3,    /* cannot connect, read or write; closed */
+	QMP_ERR_PROTO = -4, /* malformed or unexpected message */
 };
 
 struct qmp_error {
-	char cls[64];		/* QEMU's error class, or "" */
-	char desc[256];		/* what went wrong */
+	char cls[64];	/* QEMU's error class, or "" */
+	char desc[256]; /* what went wrong */
 };
 
 struct qmp;
@@ -54,7 +54,8 @@ const struct qmp_error *qmp_last_error(const struct qmp *q);
 /* For poll(): the socket. */
 int qmp_fd(const struct qmp *q);
 
-/* Reads whatever is available without blocking. QMP_OK or QMP_ERR_IO (closed). */
+/* Reads whatever is available without blocking. QMP_OK or QMP_ERR_IO (closed).
+ */
 int qmp_pump(struct qmp *q);
 
 /* The oldest queued event (caller json_decref()s), or NULL. */

@@ -34,7 +34,7 @@ struct sess {
 	bool com1_eof, err_eof;
 	uint64_t deadline;
 	enum sess_stop stop;
-	uint64_t stop_next;		/* when to escalate */
+	uint64_t stop_next; /* when to escalate */
 	uint64_t reaped_at;
 };
 
@@ -102,7 +102,7 @@ static void sess_stop(struct sess *s, bool polite)
 static void sess_read_com1(struct sess *s)
 {
 	char buf[65536];
-	int rounds = 16;	/* at most 1 MiB, then back to the loop */
+	int rounds = 16; /* at most 1 MiB, then back to the loop */
 	ssize_t n;
 
 	while ((n = read(s->qp.out_fd, buf, sizeof(buf))) != 0) {
@@ -117,7 +117,7 @@ static void sess_read_com1(struct sess *s)
 		}
 		len = (size_t)n;
 		if (s->out->vin.log_overflow)
-			continue;		/* drain, so QEMU can exit */
+			continue; /* drain, so QEMU can exit */
 		room = s->cfg->log_max - s->log_bytes;
 		if (len > room)
 			len = room;
@@ -129,7 +129,8 @@ static void sess_read_com1(struct sess *s)
 		s->log_bytes += len;
 		lbuf_feed(&s->com1, buf, len, sess_com1_line, s);
 		if ((size_t)n > len) {
-			util_note("serial output reached the %llu byte log cap; stopping QEMU",
+			util_note("serial output reached the %llu byte log "
+				  "cap; stopping QEMU",
 				  (unsigned long long)s->cfg->log_max);
 			s->out->vin.log_overflow = true;
 			sess_stop(s, true);
@@ -180,9 +181,10 @@ static void sess_signals(struct sess *s, uint64_t now)
 
 	while (read(s->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
-			continue;	/* reaped below */
+			continue; /* reaped below */
 		if (!s->out->vin.interrupted)
-			util_note("interrupted by signal %u; killing QEMU", si.ssi_signo);
+			util_note("interrupted by signal %u; killing QEMU",
+				  si.ssi_signo);
 		s->out->vin.interrupted = true;
 		qemu_kill(&s->qp, SIGKILL);
 		s->stop = SESS_KILL_SENT;
@@ -192,8 +194,9 @@ static void sess_signals(struct sess *s, uint64_t now)
 
 static int sess_timeout(const struct sess *s, uint64_t now)
 {
-	uint64_t until = s->qp.reaped ? s->reaped_at + 1000 :
-			 s->stop != SESS_RUNNING ? s->stop_next : s->deadline;
+	uint64_t until = s->qp.reaped		   ? s->reaped_at + 1000
+			 : s->stop != SESS_RUNNING ? s->stop_next
+						   : s->deadline;
 	uint64_t ms = until > now ? until - now : 0;
 
 	if (chan_pending(&s->chan) && !s->qp.reaped && ms > CHAN_RETRY_MS)
@@ -210,8 +213,8 @@ static void sess_loop(struct sess *s)
 
 		if (!s->qp.reaped && qemu_reap(&s->qp, false))
 			s->reaped_at = now;
-		if (s->qp.reaped && ((s->com1_eof && s->err_eof) ||
-				     now >= s->reaped_at + 1000))
+		if (s->qp.reaped &&
+		    ((s->com1_eof && s->err_eof) || now >= s->reaped_at + 1000))
 			break;
 		if (!s->qp.reaped && chan_pending(&s->chan))
 			chan_connect(&s->chan, now);
@@ -221,18 +224,21 @@ static void sess_loop(struct sess *s)
 			sess_stop(s, true);
 		} else if (s->stop != SESS_RUNNING && now >= s->stop_next) {
 			if (s->stop == SESS_KILL_SENT && !s->qp.reaped) {
-				qemu_reap(&s->qp, true);	/* SIGKILL cannot fail */
+				/* SIGKILL cannot fail: wait for it */
+				qemu_reap(&s->qp, true);
 				s->reaped_at = now;
 				continue;
 			}
 			sess_stop(s, false);
 		}
 
-		fds[n++] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
 		if (!s->com1_eof)
-			fds[n++] = (struct pollfd){ .fd = s->qp.out_fd, .events = POLLIN };
+			fds[n++] = (struct pollfd){.fd = s->qp.out_fd,
+						   .events = POLLIN};
 		if (!s->err_eof)
-			fds[n++] = (struct pollfd){ .fd = s->qp.err_fd, .events = POLLIN };
+			fds[n++] = (struct pollfd){.fd = s->qp.err_fd,
+						   .events = POLLIN};
 		nchan = chan_pollfds(&s->chan, fds + n);
 		if (poll(fds, (nfds_t)(n + nchan), sess_timeout(s, now)) < 0 &&
 		    errno != EINTR) {
@@ -261,7 +267,8 @@ static int sess_setup(struct sess *s, const struct qemu_cmd *cmd)
 
 	if (util_mkdir_parent(s->cfg->log_path) ||
 	    (s->log_fd = open(s->cfg->log_path,
-			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
+		    0) {
 		snprintf(o->error, sizeof(o->error), "cannot create log %s: %s",
 			 s->cfg->log_path, strerror(errno));
 		return -1;
@@ -272,7 +279,8 @@ static int sess_setup(struct sess *s, const struct qemu_cmd *cmd)
 		snprintf(o->error, sizeof(o->error), "out of memory");
 		return -1;
 	}
-	/* blocked before fork, so no SIGCHLD or ^C can slip past the signalfd */
+	/* blocked before fork, so no SIGCHLD or ^C can slip past the signalfd
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -280,7 +288,8 @@ static int sess_setup(struct sess *s, const struct qemu_cmd *cmd)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	s->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (s->sig_fd < 0) {
-		snprintf(o->error, sizeof(o->error), "signalfd: %s", strerror(errno));
+		snprintf(o->error, sizeof(o->error), "signalfd: %s",
+			 strerror(errno));
 		return -1;
 	}
 	return qemu_spawn(cmd, &s->qp, o->error, sizeof(o->error));
@@ -289,8 +298,8 @@ static int sess_setup(struct sess *s, const struct qemu_cmd *cmd)
 int sess_run(const struct sess_cfg *cfg, const struct qemu_cmd *cmd,
 	     struct tapp *tap, struct sess_out *out)
 {
-	struct sess s = { .cfg = cfg, .out = out, .tap = tap, .sig_fd = -1,
-			  .log_fd = -1 };
+	struct sess s = {
+		.cfg = cfg, .out = out, .tap = tap, .sig_fd = -1, .log_fd = -1};
 	int rc;
 
 	memset(out, 0, sizeof(*out));

@@ -14,26 +14,26 @@
 #include "host/runner/tap_parse.h"
 #include "host/runner/verdict.h"
 
-#define SESS_LINE_MAX	4096			/* COM1 line cut */
-#define SESS_LOG_MAX	(64ull << 20)		/* raw log cap */
-#define SESS_STDERR_MAX	16384			/* QEMU stderr kept */
-#define SESS_KILL_MS	2000			/* between quit, TERM, KILL */
+#define SESS_LINE_MAX	4096	      /* COM1 line cut */
+#define SESS_LOG_MAX	(64ull << 20) /* raw log cap */
+#define SESS_STDERR_MAX 16384	      /* QEMU stderr kept */
+#define SESS_KILL_MS	2000	      /* between quit, TERM, KILL */
 
 struct sess_cfg {
 	const char *log_path;
 	uint64_t log_max;
 	unsigned timeout_s;
-	const char *com2_sock;	/* NULL: no COM2 */
+	const char *com2_sock; /* NULL: no COM2 */
 	const char *qmp_sock;
 	bool quiet, verbose;
 };
 
 struct sess_out {
-	struct verd_in vin;		/* for verd_decide; vin.tap is set */
+	struct verd_in vin; /* for verd_decide; vin.tap is set */
 	char qemu_stderr[SESS_STDERR_MAX + 1];
 	bool stderr_cut;
 	char shutdown_reason[64];
-	char error[256];		/* why QEMU did not start */
+	char error[256]; /* why QEMU did not start */
 };
 
 /*

@@ -57,7 +57,7 @@ static enum tapl_directive tapl_directive(const char *s, struct tapl_tok *t)
 	s = tapl_skip_blanks(s);
 	if (!strncasecmp(s, "skip", 4)) {
 		d = TAPL_DIR_SKIP;
-		for (s += 4; tapl_alpha(*s); s++)	/* "skipped" too */
+		for (s += 4; tapl_alpha(*s); s++) /* "skipped" too */
 			;
 	} else if (!strncasecmp(s, "todo", 4) && !tapl_alpha(s[4])) {
 		d = TAPL_DIR_TODO;
@@ -88,7 +88,7 @@ static void tapl_test(const char *s, struct tapl_tok *t)
 			t->has_num = true;
 			s = tapl_skip_blanks(e);
 		} else {
-			t->num = 0;	/* "ok 1a": a description */
+			t->num = 0; /* "ok 1a": a description */
 			t->bad_num = false;
 		}
 	}
@@ -122,7 +122,7 @@ static void tapl_plan(const char *s, struct tapl_tok *t)
 	if (*e == '#')
 		t->directive = tapl_directive(e + 1, t);
 	else if (*e)
-		return;		/* "1..3 apples": not a plan */
+		return; /* "1..3 apples": not a plan */
 	t->kind = TAPL_PLAN;
 	t->bad_num = bad || first != 1;
 	if (t->directive == TAPL_DIR_TODO)
@@ -138,7 +138,8 @@ void tapl_lex(const char *s, struct tapl_tok *t)
 
 	if (!*tapl_skip_blanks(s)) {
 		t->kind = TAPL_BLANK;
-	} else if (!strncmp(s, "ok", 2) && (!s[2] || s[2] == ' ' || s[2] == '\t')) {
+	} else if (!strncmp(s, "ok", 2) &&
+		   (!s[2] || s[2] == ' ' || s[2] == '\t')) {
 		t->ok = true;
 		tapl_test(s + 2, t);
 	} else if (!strncmp(s, "not ok", 6) &&
@@ -149,11 +150,14 @@ void tapl_lex(const char *s, struct tapl_tok *t)
 	} else if (!strncasecmp(s, "Bail out!", 9)) {
 		t->kind = TAPL_BAIL;
 		t->text = tapl_skip_blanks(s + 9);
-		t->text_len = tapl_trimmed_len(t->text, t->text + strlen(t->text));
-	} else if (!strncmp(s, "# Subtest", 9) && (!s[9] || s[9] == ':' || s[9] == ' ')) {
+		t->text_len =
+			tapl_trimmed_len(t->text, t->text + strlen(t->text));
+	} else if (!strncmp(s, "# Subtest", 9) &&
+		   (!s[9] || s[9] == ':' || s[9] == ' ')) {
 		t->kind = TAPL_SUBTEST;
 		t->text = tapl_skip_blanks(s + 9 + (s[9] == ':'));
-		t->text_len = tapl_trimmed_len(t->text, t->text + strlen(t->text));
+		t->text_len =
+			tapl_trimmed_len(t->text, t->text + strlen(t->text));
 	} else if (*s == '#') {
 		t->kind = TAPL_COMMENT;
 		t->text = s + 1;

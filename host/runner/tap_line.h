@@ -11,31 +11,31 @@
 #include <stddef.h>
 
 enum tapl_kind {
-	TAPL_OTHER,		/* not TAP: chatter, garbage */
-	TAPL_BLANK,
-	TAPL_VERSION,		/* TAP version N */
-	TAPL_PLAN,		/* 1..N [# SKIP reason] */
-	TAPL_TEST,		/* ok / not ok ... */
-	TAPL_BAIL,		/* Bail out! reason */
-	TAPL_COMMENT,		/* # anything */
-	TAPL_SUBTEST,		/* # Subtest: name */
-	TAPL_PRAGMA,		/* pragma +strict */
-	TAPL_YAML_START,	/* --- */
-	TAPL_YAML_END,		/* ... */
+	TAPL_OTHER,	 /* not TAP: chatter, garbage */
+	TAPL_BLANK,	 /* nothing but blanks */
+	TAPL_VERSION,	 /* TAP version N */
+	TAPL_PLAN,	 /* 1..N [# SKIP reason] */
+	TAPL_TEST,	 /* ok / not ok ... */
+	TAPL_BAIL,	 /* Bail out! reason */
+	TAPL_COMMENT,	 /* # anything */
+	TAPL_SUBTEST,	 /* # Subtest: name */
+	TAPL_PRAGMA,	 /* pragma +strict */
+	TAPL_YAML_START, /* --- */
+	TAPL_YAML_END,	 /* ... */
 };
 
 enum tapl_directive { TAPL_DIR_NONE, TAPL_DIR_SKIP, TAPL_DIR_TODO };
 
 struct tapl_tok {
-	enum tapl_kind kind;
-	bool ok;			/* test point: "ok" rather than "not ok" */
-	bool has_num;			/* test point carried a number */
-	bool bad_num;			/* number too big, or plan not from 1 */
-	unsigned long num;		/* test number, plan count or version */
-	enum tapl_directive directive;	/* test point or plan */
-	const char *text;		/* description, Bail out reason, name */
+	enum tapl_kind kind; /* what the line is */
+	bool ok;	     /* test point: "ok" rather than "not ok" */
+	bool has_num;	     /* test point carried a number */
+	bool bad_num;	     /* number too big, or plan not from 1 */
+	unsigned long num;   /* test number, plan count or version */
+	enum tapl_directive directive; /* test point or plan */
+	const char *text;	       /* description, Bail out reason, name */
 	size_t text_len;
-	const char *reason;		/* after SKIP or TODO */
+	const char *reason; /* after SKIP or TODO */
 	size_t reason_len;
 };
 

@@ -62,15 +62,17 @@ static void tapp_failure(struct tapp *t, const struct tapl_tok *tok,
 	for (int i = 1; i <= t->depth; i++)
 		util_appendf(f, TAPP_FAILURE_LEN, "%s / ", t->lv[i].name);
 	util_appendf(f, TAPP_FAILURE_LEN, "#%lu %.*s", num,
-		     (int)(tok->text_len > 100 ? 100 : tok->text_len), tok->text);
+		     (int)(tok->text_len > 100 ? 100 : tok->text_len),
+		     tok->text);
 }
 
 static void tapp_no_summary(struct tapp *t)
 {
 	if (!t->just_closed)
 		return;
-	tapp_finding(t, "line %u: subtest '%s' (line %u) has no summary test point",
-		     t->lines, t->closed.name, t->closed.open_line);
+	tapp_finding(
+		t, "line %u: subtest '%s' (line %u) has no summary test point",
+		t->lines, t->closed.name, t->closed.open_line);
 	t->just_closed = false;
 }
 
@@ -96,7 +98,8 @@ static void tapp_check_plan(struct tapp *t, const struct tapp_level *l)
 			     t->depth ? "subtest '" : "", l->name,
 			     t->depth ? "'" : "");
 	else if (l->count != l->planned)
-		tapp_finding(t, "line %u: %s%s%s planned %lu test(s) but ran %lu",
+		tapp_finding(t,
+			     "line %u: %s%s%s planned %lu test(s) but ran %lu",
 			     t->lines, t->depth ? "subtest '" : "", l->name,
 			     t->depth ? "'" : "", l->planned, l->count);
 }
@@ -118,7 +121,8 @@ static void tapp_plan(struct tapp *t, const struct tapl_tok *tok)
 
 	tapp_no_summary(t);
 	if (tok->bad_num) {
-		tapp_finding(t, "line %u: bad plan (must be 1..N, N < 10^9)", t->lines);
+		tapp_finding(t, "line %u: bad plan (must be 1..N, N < 10^9)",
+			     t->lines);
 		return;
 	}
 	if (l->has_plan) {
@@ -160,15 +164,20 @@ static void tapp_test(struct tapp *t, const struct tapl_tok *tok, int indent)
 			     t->lines, l->plan_line);
 	l->count++;
 	if (tok->has_num && (tok->bad_num || tok->num != num))
-		tapp_finding(t, "line %u: test number %lu out of sequence (expected %lu)",
+		tapp_finding(t,
+			     "line %u: test number %lu out of sequence "
+			     "(expected %lu)",
 			     t->lines, tok->num, num);
 	if (!summary) {
 		tapp_count(t, tok, num);
 	} else if (!tok->ok && !t->closed.failed) {
 		/* the subtest failed for a reason no leaf shows: count it */
 		tapp_count(t, tok, num);
-	} else if (tok->ok && t->closed.failed && tok->directive == TAPL_DIR_NONE) {
-		tapp_finding(t, "line %u: subtest '%s' summarised ok but %lu check(s) in it failed",
+	} else if (tok->ok && t->closed.failed &&
+		   tok->directive == TAPL_DIR_NONE) {
+		tapp_finding(t,
+			     "line %u: subtest '%s' summarised ok but %lu "
+			     "check(s) in it failed",
 			     t->lines, t->closed.name, t->closed.failed);
 	}
 	t->last_test_indent = indent;
@@ -185,13 +194,16 @@ static void tapp_version(struct tapp *t, const struct tapl_tok *tok, int level)
 	if (t->version)
 		tapp_finding(t, "line %u: second 'TAP version' line", t->lines);
 	else if (t->tap_seen)
-		tapp_finding(t, "line %u: 'TAP version' is not the first TAP line",
+		tapp_finding(t,
+			     "line %u: 'TAP version' is not the first TAP line",
 			     t->lines);
 	if (!t->version)
 		t->version = (int)(tok->num > 1000 ? 1000 : tok->num);
 	if (tok->num != 13 && tok->num != 14)
-		tapp_finding(t, "line %u: unsupported TAP version %lu (want 13 or 14)",
-			     t->lines, tok->num);
+		tapp_finding(
+			t,
+			"line %u: unsupported TAP version %lu (want 13 or 14)",
+			t->lines, tok->num);
 	t->tap_seen = true;
 }
 
@@ -199,13 +211,16 @@ static void tapp_version(struct tapp *t, const struct tapl_tok *tok, int level)
 static bool tapp_yaml(struct tapp *t, const struct tapl_tok *tok, int indent)
 {
 	if (t->in_yaml) {
-		if (tok->kind == TAPL_YAML_END && indent == (int)t->yaml_indent) {
+		if (tok->kind == TAPL_YAML_END &&
+		    indent == (int)t->yaml_indent) {
 			t->in_yaml = false;
 			return true;
 		}
 		if (tok->kind == TAPL_BLANK || indent >= (int)t->yaml_indent)
 			return true;
-		tapp_finding(t, "line %u: YAML block from line %u not closed with '...'",
+		tapp_finding(t,
+			     "line %u: YAML block from line %u not closed with "
+			     "'...'",
 			     t->lines, t->yaml_line);
 		t->in_yaml = false;
 		return false;
@@ -253,11 +268,13 @@ void tapp_line(struct tapp *t, const char *line, size_t len)
 		t->bailed = true;
 		t->tap_seen = true;
 		snprintf(t->bail_reason, sizeof(t->bail_reason), "%.*s",
-			 (int)(tok.text_len > 120 ? 120 : tok.text_len), tok.text);
+			 (int)(tok.text_len > 120 ? 120 : tok.text_len),
+			 tok.text);
 		return;
 	case TAPL_SUBTEST:
 		if (indent % 4 == 0) {
-			snprintf(t->pending_name, sizeof(t->pending_name), "%.*s",
+			snprintf(t->pending_name, sizeof(t->pending_name),
+				 "%.*s",
 				 (int)(tok.text_len > 63 ? 63 : tok.text_len),
 				 tok.text);
 			t->pending_level = indent / 4;
@@ -281,10 +298,12 @@ void tapp_line(struct tapp *t, const char *line, size_t len)
 		t->ignored++;
 		return;
 	}
-	if (level >= TAPP_MAX_DEPTH) {
+	if (level > TAPP_MAX_DEPTH) {
 		if (!t->deep_noted)
-			tapp_finding(t, "line %u: subtests nested deeper than %d levels",
-				     t->lines, TAPP_MAX_DEPTH - 1);
+			tapp_finding(t,
+				     "line %u: subtests nested deeper than %d "
+				     "levels",
+				     t->lines, TAPP_MAX_DEPTH);
 		t->deep_noted = true;
 		t->ignored++;
 		return;
@@ -294,8 +313,10 @@ void tapp_line(struct tapp *t, const char *line, size_t len)
 		return;
 	}
 	if (!level && !t->version && !t->version_missing_noted) {
-		tapp_finding(t, "line %u: no 'TAP version' line before the first test",
-			     t->lines);
+		tapp_finding(
+			t,
+			"line %u: no 'TAP version' line before the first test",
+			t->lines);
 		t->version_missing_noted = true;
 	}
 	t->tap_seen = true;
@@ -317,11 +338,13 @@ void tapp_finish(struct tapp *t)
 	if (t->bailed)
 		return;
 	if (t->in_yaml)
-		tapp_finding(t, "end: YAML block from line %u not closed with '...'",
-			     t->yaml_line);
+		tapp_finding(
+			t, "end: YAML block from line %u not closed with '...'",
+			t->yaml_line);
 	if (t->depth > 0)
-		tapp_finding(t, "end: output stopped inside subtest '%s' (line %u)",
-			     t->lv[t->depth].name, t->lv[t->depth].open_line);
+		tapp_finding(
+			t, "end: output stopped inside subtest '%s' (line %u)",
+			t->lv[t->depth].name, t->lv[t->depth].open_line);
 	while (t->depth > 0) {
 		t->lv[t->depth - 1].failed += t->lv[t->depth].failed;
 		t->depth--;

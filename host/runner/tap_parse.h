@@ -10,52 +10,52 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TAPP_MAX_LINE	  4096	/* longer lines are looked at cut */
-#define TAPP_MAX_DEPTH	  8	/* top level + 7 levels of subtests */
+#define TAPP_MAX_LINE	  4096 /* longer lines are looked at cut */
+#define TAPP_MAX_DEPTH	  8    /* levels of subtests below the top */
 #define TAPP_MAX_FINDINGS 32
 #define TAPP_FINDING_LEN  160
 #define TAPP_MAX_FAILURES 16
 #define TAPP_FAILURE_LEN  128
 
 struct tapp_level {
-	char name[64];		/* from "# Subtest: name" */
+	char name[64]; /* from "# Subtest: name" */
 	unsigned open_line;
 	bool has_plan;
-	bool plan_late;		/* the plan came after test points */
+	bool plan_late; /* the plan came after test points */
 	unsigned long planned;
 	unsigned plan_line;
-	unsigned long count;	/* test points at this level */
-	unsigned long failed;	/* failed checks in this subtree */
+	unsigned long count;  /* test points at this level */
+	unsigned long failed; /* failed checks in this subtree */
 };
 
 struct tapp {
-	struct tapp_level lv[TAPP_MAX_DEPTH];
-	int depth;			/* index of the innermost open level */
-	struct tapp_level closed;	/* the subtest that just ended ... */
-	bool just_closed;		/* ... and awaits its summary line */
-	char pending_name[64];		/* "# Subtest:" seen, not yet opened */
-	int pending_level;		/* -1: none */
+	struct tapp_level lv[TAPP_MAX_DEPTH + 1]; /* [0]: top level */
+	int depth;		  /* index of the innermost open level */
+	struct tapp_level closed; /* the subtest that just ended ... */
+	bool just_closed;	  /* ... and awaits its summary line */
+	char pending_name[64];	  /* "# Subtest:" seen, not yet opened */
+	int pending_level;	  /* -1: none */
 
 	unsigned long passed, failed, skipped, todo;
-	unsigned long ignored;		/* non-TAP lines */
+	unsigned long ignored; /* non-TAP lines */
 	unsigned long comments;
 	unsigned lines;
 
-	int version;			/* 0: no version line */
-	bool tap_seen;			/* any plan, test point or version */
+	int version;   /* 0: no version line */
+	bool tap_seen; /* any plan, test point or version */
 	bool version_missing_noted;
 	bool deep_noted;
 	bool bailed;
 	char bail_reason[128];
 	bool in_yaml;
 	unsigned yaml_indent, yaml_line;
-	int last_test_indent;		/* -1 unless the last line was a test point */
+	int last_test_indent; /* -1 unless the last line was a test point */
 	bool finished;
 
 	char findings[TAPP_MAX_FINDINGS][TAPP_FINDING_LEN];
 	unsigned nfindings;
 	unsigned long findings_dropped;
-	char failures[TAPP_MAX_FAILURES][TAPP_FAILURE_LEN];	/* failed checks */
+	char failures[TAPP_MAX_FAILURES][TAPP_FAILURE_LEN]; /* failed checks */
 	unsigned nfailures;
 	unsigned long failures_dropped;
 };

@@ -17,7 +17,8 @@
 /* Milliseconds on CLOCK_MONOTONIC; never goes backwards. */
 uint64_t util_now_ms(void);
 
-/* Copies at most dst_size - 1 bytes and always terminates; returns false if cut. */
+/* Copies at most dst_size - 1 bytes and always terminates; returns false if
+ * cut. */
 bool util_strlcpy(char *dst, const char *src, size_t dst_size);
 
 /* snprintf that appends to dst; never overflows, silently cuts. */

@@ -59,7 +59,11 @@ bool verd_exit_line(const char *line, int *n)
 	return true;
 }
 
-/* The guest's verdict from QEMU's exit code: 0 pass, 1 fail, 2 crash, -1 none. */
+/*
+ * The guest's verdict from QEMU's exit code: 0 pass, 1 fail, 2 crash
+ * (reported by the guest), 3 crash (seen by the runner, already noted),
+ * -1 QEMU itself failed.
+ */
 static int verd_guest(const struct verd_in *in, struct verd_out *o)
 {
 	int code = WEXITSTATUS(in->wstatus);
@@ -73,28 +77,42 @@ static int verd_guest(const struct verd_in *in, struct verd_out *o)
 		g = 2;
 
 	if (code == 0) {
+		if (in->exit_line > 2) {
+			verd_note(o,
+				  "guest printed an unknown '# pinprick: exit "
+				  "%d'",
+				  in->exit_line);
+			return 3;
+		}
 		if (in->exit_line >= 0)
-			return in->exit_line <= 2 ? in->exit_line : 2;
-		verd_note(o, "QEMU exited 0 without a '# pinprick: exit N' line: the guest reset (triple fault?) or powered off early%s%s%s",
+			return in->exit_line;
+		verd_note(o,
+			  "QEMU exited 0 without a '# pinprick: exit N' line: "
+			  "the guest reset (triple fault?) or powered off "
+			  "early%s%s%s",
 			  in->shutdown_reason ? " (QMP SHUTDOWN reason: " : "",
 			  in->shutdown_reason ? in->shutdown_reason : "",
 			  in->shutdown_reason ? ")" : "");
-		return 2;
+		return 3;
 	}
 	if (g < 0 && code == 1) {
-		verd_note(o, "QEMU failed (exit status 1; see its messages above)");
+		verd_note(o, "QEMU failed (exit status 1; its messages are "
+			     "shown on stderr)");
 		return -1;
 	}
 	if (g < 0 && (code & 1)) {
-		verd_note(o, "guest wrote unknown value 0x%x to isa-debug-exit", code >> 1);
-		return 2;
+		verd_note(o, "guest wrote unknown value 0x%x to isa-debug-exit",
+			  code >> 1);
+		return 3;
 	}
 	if (g < 0) {
 		verd_note(o, "QEMU exited with unexpected status %d", code);
 		return -1;
 	}
 	if (in->exit_line >= 0 && in->exit_line != g) {
-		verd_note(o, "guest printed '# pinprick: exit %d' but wrote exit code %d to isa-debug-exit",
+		verd_note(o,
+			  "guest printed '# pinprick: exit %d' but wrote exit "
+			  "code %d to isa-debug-exit",
 			  in->exit_line, g);
 		return g == 2 || in->exit_line >= 2 ? 2 : 1;
 	}
@@ -109,22 +127,28 @@ static int verd_tap(const struct verd_in *in, int g, struct verd_out *o)
 		verd_note(o, "guest bailed out: %s", t->bail_reason);
 		return VERD_CRASH;
 	}
-	if (g == 2) {
-		verd_note(o, "guest reported a crash");
+	if (g >= 2) {
+		if (g == 2)
+			verd_note(o, "guest reported a crash");
 		return VERD_CRASH;
 	}
 	if (g == 1) {
 		if (tapp_all_ok(t))
-			verd_note(o, "guest exit code says a check failed, but the TAP shows none");
+			verd_note(o, "guest exit code says a check failed, but "
+				     "the TAP shows none");
 		return VERD_FAIL;
 	}
 	if (t->failed) {
-		verd_note(o, "guest exit code says pass, but the TAP shows %lu failed check(s)",
+		verd_note(o,
+			  "guest exit code says pass, but the TAP shows %lu "
+			  "failed check(s)",
 			  t->failed);
 		return VERD_FAIL;
 	}
 	if (tapp_problems(t)) {
-		verd_note(o, "guest exit code says pass, but the TAP is incomplete or invalid (%lu problem(s))",
+		verd_note(o,
+			  "guest exit code says pass, but the TAP is "
+			  "incomplete or invalid (%lu problem(s))",
 			  tapp_problems(t));
 		return VERD_FAIL;
 	}
@@ -137,12 +161,12 @@ void verd_decide(const struct verd_in *in, struct verd_out *o)
 
 	memset(o, 0, sizeof(*o));
 	if (in->interrupted) {
-		verd_note(o, "interrupted");
-		o->exit = VERD_INTERRUPTED;
+		o->exit = VERD_INTERRUPTED; /* the session said so already */
 	} else if (in->start_failed) {
 		o->exit = VERD_QEMU;
 	} else if (in->log_overflow) {
-		verd_note(o, "the guest's serial output exceeded the log cap; QEMU was stopped");
+		verd_note(o, "the guest's serial output exceeded the log cap; "
+			     "QEMU was stopped");
 		o->exit = VERD_QEMU;
 	} else if (in->timed_out) {
 		o->exit = VERD_TIMEOUT;
@@ -150,7 +174,8 @@ void verd_decide(const struct verd_in *in, struct verd_out *o)
 		verd_note(o, "QEMU's exit status is unknown");
 		o->exit = VERD_QEMU;
 	} else if (WIFSIGNALED(in->wstatus)) {
-		verd_note(o, "QEMU was killed by signal %d", WTERMSIG(in->wstatus));
+		verd_note(o, "QEMU was killed by signal %d",
+			  WTERMSIG(in->wstatus));
 		o->exit = VERD_QEMU;
 	} else {
 		g = verd_guest(in, o);
@@ -162,7 +187,9 @@ void verd_decide(const struct verd_in *in, struct verd_out *o)
 void verd_summary(char *buf, size_t size, const char *profile,
 		  const struct tapp *t, int exit)
 {
-	snprintf(buf, size, "pinprick-run: %s: %lu passed, %lu failed, %lu skipped, %lu todo (%s)",
+	snprintf(buf, size,
+		 "pinprick-run: %s: %lu passed, %lu failed, %lu skipped, %lu "
+		 "todo (%s)",
 		 profile, t->passed, t->failed, t->skipped, t->todo,
 		 verd_status_name(exit));
 }
@@ -174,7 +201,9 @@ int verd_write_results(const char *path, const struct tapp *t, int exit)
 
 	if (!f)
 		return -1;
-	fprintf(f, "passed=%lu failed=%lu skipped=%lu todo=%lu status=%s exit=%d\n",
+	fprintf(f,
+		"passed=%lu failed=%lu skipped=%lu todo=%lu status=%s "
+		"exit=%d\n",
 		t->passed, t->failed, t->skipped, t->todo,
 		verd_status_name(exit), exit);
 	rc = ferror(f);

@@ -14,12 +14,12 @@
 
 /* Runner exit statuses. */
 enum {
-	VERD_PASS = 0,		/* every check passed */
-	VERD_FAIL = 1,		/* a check failed, or the TAP is wrong */
-	VERD_CRASH = 2,		/* Bail out!, crash, reset */
+	VERD_PASS = 0,	/* every check passed */
+	VERD_FAIL = 1,	/* a check failed, or the TAP is wrong */
+	VERD_CRASH = 2, /* Bail out!, crash, reset */
 	VERD_TIMEOUT = 3,
-	VERD_USAGE = 4,		/* bad option or profile */
-	VERD_QEMU = 5,		/* QEMU failed or exited unexpectedly */
+	VERD_USAGE = 4, /* bad option or profile */
+	VERD_QEMU = 5,	/* QEMU failed or exited unexpectedly */
 	VERD_INTERRUPTED = 130,
 };
 
@@ -32,20 +32,20 @@ enum {
 #define VERD_NOTE_LEN  200
 
 struct verd_in {
-	bool start_failed;	/* QEMU could not be started */
-	bool interrupted;	/* SIGINT or SIGTERM to the runner */
+	bool start_failed; /* QEMU could not be started */
+	bool interrupted;  /* SIGINT or SIGTERM to the runner */
 	bool timed_out;
-	bool log_overflow;	/* the guest wrote more than the log cap */
-	bool reaped;		/* wstatus is valid */
-	int wstatus;		/* from waitpid */
-	int exit_line;		/* N of "# pinprick: exit N", -1 if none */
-	const char *shutdown_reason;	/* QMP SHUTDOWN "reason", or NULL */
-	const struct tapp *tap;	/* finished */
+	bool log_overflow;	     /* the guest wrote more than the log cap */
+	bool reaped;		     /* wstatus is valid */
+	int wstatus;		     /* from waitpid */
+	int exit_line;		     /* N of "# pinprick: exit N", -1 if none */
+	const char *shutdown_reason; /* QMP SHUTDOWN "reason", or NULL */
+	const struct tapp *tap;	     /* finished */
 };
 
 struct verd_out {
 	int exit;
-	const char *status;	/* pass, fail, crash, timeout, error */
+	const char *status; /* pass, fail, crash, timeout, error */
 	char notes[VERD_MAX_NOTES][VERD_NOTE_LEN];
 	int nnotes;
 };
