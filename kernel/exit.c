@@ -21,8 +21,13 @@ void pp_exit(enum exit_code code)
 	kprintf("# pinprick: exit %d\n", (int)code);
 	if (exit_method == EXIT_AUTO || exit_method == EXIT_DEBUGEXIT)
 		outl(DEBUG_EXIT_PORT, DEBUG_EXIT_BASE + (uint32_t)code);
-	if (exit_method == EXIT_AUTO || exit_method == EXIT_ACPI)
+	if (exit_method == EXIT_AUTO || exit_method == EXIT_ACPI) {
 		acpi_poweroff();
+		/* A VMM acts on S5 asynchronously: give it time before saying
+		 * it did not work. A plain spin: time may not be calibrated. */
+		for (volatile uint32_t i = 0; i < 50000000; i++)
+			cpu_relax();
+	}
 	kprintf("# pinprick: halted (no exit device answered)\n");
 	halt_forever();
 }

@@ -167,6 +167,15 @@ printf 'machine = pc\nmemory = lots\n' >"$badprof"
 expect_run "a malformed profile is refused" 4 --profile "$badprof"
 rm -f "$badprof"
 
+# Without isa-debug-exit (VMware, other VMMs) the guest powers off via ACPI.
+for m in pc q35 microvm; do
+	expect_run "exit=acpi powers $m off with the result in the log" 0 \
+		--profile "$m" --append "exit=acpi suite=allocator" --log "$logs/acpi-$m.log"
+	if grep -q 'halted' "$logs/acpi-$m.log"; then
+		fail "ACPI power-off did not stop $m (see $logs/acpi-$m.log)"
+	fi
+done
+
 # TAP 13 for older harnesses: then prove accepts the raw log without excuse.
 expect_run "tap=13 run passes" 0 --profile microvm --append "tap=13" --log "$logs/tap13.log"
 if prove -e cat "$logs/tap13.log" 2>&1 | grep -q '^Result: PASS'; then
