@@ -55,6 +55,16 @@ UNIT_test_printf     := kernel/printf.c kernel/string.c
 UNIT_test_tap        := kernel/tap.c kernel/printf.c kernel/string.c
 UNIT_test_cmdline    := kernel/cmdline.c kernel/printf.c kernel/string.c
 UNIT_test_runner     := $(RUNNER_LIB)
+UNIT_test_virtqueue  := drivers/virtio/virtqueue.c drivers/virtio/vq_split.c \
+	drivers/virtio/vq_packed.c tests/unit/vq_device_model.c kernel/printf.c \
+	kernel/string.c
+UNIT_test_vmw_model  := host/vmw/vmw_model.c host/vmw/vmw_model_batch.c
+UNIT_test_vmw_model_batch := $(UNIT_test_vmw_model)
+UNIT_test_vmw_balloon := drivers/vmware/vmw_balloon.c drivers/vmware/vmw_balloon_ops.c \
+	host/vmw/vmw_model.c host/vmw/vmw_model_batch.c \
+	kernel/page_alloc.c kernel/printf.c kernel/string.c
+UNIT_test_vmw_hostile := $(UNIT_test_vmw_balloon)
+UNIT_test_vmw_detect := drivers/vmware/vmw_backdoor.c kernel/string.c
 UNIT_LIBS_test_runner := -ljansson
 
 .PHONY: all deps run check unit coverage format lint clean help

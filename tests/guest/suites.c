@@ -5,13 +5,14 @@
  */
 #include "kernel/tf.h"
 
-extern const struct tf_suite suite_platform, suite_allocator;
+extern const struct tf_suite suite_platform, suite_allocator, suite_vmware;
 extern const struct tf_suite suite_selftest_fail, suite_selftest_crash,
 	suite_selftest_hang;
 
 const struct tf_suite *const tf_suites[] = {
 	&suite_platform,
 	&suite_allocator,
+	&suite_vmware,
 	&suite_selftest_fail,
 	&suite_selftest_crash,
 	&suite_selftest_hang,
