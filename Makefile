@@ -136,7 +136,7 @@ format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
 
 lint:
-	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+	$(Q)cppcheck -j2 --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --suppress=missingIncludeSystem -I. \
 		$$(git ls-files '*.c')
 

@@ -66,6 +66,16 @@ summary() {
 }
 ((unit_only)) && summary
 
+# ---- static analysis ------------------------------------------------------
+if command -v cppcheck >/dev/null; then
+	if out=$(make -s lint 2>&1); then
+		pass "cppcheck finds nothing in $(git ls-files '*.c' | wc -l) C files"
+	else
+		note "$out" | head -20
+		fail "cppcheck reports problems (make lint)"
+	fi
+fi
+
 # prove from Debian 12 (Test::Harness 3.44) predates TAP 14 (3.48 added
 # it) and refuses only the version line; tell that apart from real errors.
 probe=$(mktemp)
