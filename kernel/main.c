@@ -6,6 +6,7 @@
  * (so a fault is a readable crash report, not a silent triple fault), then
  * memory, paging, time and the local APIC that the test budgets rely on.
  */
+#include "drivers/virtio/virtio.h"
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
 #include "kernel/boot_info.h"
@@ -69,6 +70,10 @@ static void print_boot_facts(const struct boot_info *bi)
 	if (bi->mmap_empty)
 		kprintf("# the loader's memory map had %u empty entries "
 			"(ignored)\n", bi->mmap_empty);
+	for (unsigned i = 0; i < virtio_nr_devices; i++)
+		kprintf("# virtio %s at %s (%s)\n",
+			virtio_device_name(virtio_devices[i]->device_id),
+			virtio_devices[i]->where, virtio_devices[i]->ops->name);
 	kprintf("# TSC %llu kHz (source %s), local APIC %s, COM2 %s\n",
 		(unsigned long long)(time_info.tsc_hz / 1000),
 		tsc_source_name(time_info.source),
@@ -98,6 +103,7 @@ void kernel_main(struct boot_info *bi)
 	time_init();
 	apic_init();
 	acpi_init(bi->rsdp);
+	virtio_probe_all(opts.virtio_mmio, opts.nr_virtio_mmio);
 	print_boot_facts(bi);
 
 	pp_exit((enum exit_code)tf_main(&opts));

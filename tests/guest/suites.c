@@ -5,7 +5,8 @@
  */
 #include "kernel/tf.h"
 
-extern const struct tf_suite suite_platform, suite_allocator, suite_vmware;
+extern const struct tf_suite suite_platform, suite_allocator, suite_vmware,
+	suite_virtio_transport;
 extern const struct tf_suite suite_selftest_fail, suite_selftest_crash,
 	suite_selftest_hang;
 
@@ -13,6 +14,7 @@ const struct tf_suite *const tf_suites[] = {
 	&suite_platform,
 	&suite_allocator,
 	&suite_vmware,
+	&suite_virtio_transport,
 	&suite_selftest_fail,
 	&suite_selftest_crash,
 	&suite_selftest_hang,
