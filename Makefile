@@ -45,7 +45,7 @@ KERNEL_ASM := $(wildcard boot/*.asm) $(wildcard kernel/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
 
-RUNNER_C   := $(wildcard host/runner/*.c)
+RUNNER_C   := $(wildcard host/runner/*.c) $(wildcard host/vmw/vmw_model*.c)
 RUNNER_LIB := $(filter-out host/runner/main.c,$(RUNNER_C))
 
 # Host unit tests: tests/unit/test_X.c, plus the sources listed in UNIT_X.
@@ -66,6 +66,8 @@ UNIT_test_vmw_balloon := drivers/vmware/vmw_balloon.c drivers/vmware/vmw_balloon
 UNIT_test_vmw_hostile := $(UNIT_test_vmw_balloon)
 UNIT_test_vmw_detect := drivers/vmware/vmw_backdoor.c kernel/string.c
 UNIT_LIBS_test_runner := -ljansson
+UNIT_test_gdb_rsp    := $(RUNNER_LIB) tests/unit/fake_gdb_stub.c
+UNIT_LIBS_test_gdb_rsp := -ljansson
 
 .PHONY: all deps run check unit coverage format lint clean help
 all: deps $(BUILD)/pinprick.elf $(BUILD)/pinprick-run

@@ -176,7 +176,10 @@ static void chan_event(struct chan *c, json_t *ev)
 		util_strlcpy(c->shutdown_reason, r ? r : "?",
 			     sizeof(c->shutdown_reason));
 	}
-	if (c->verbose || !strcmp(name, "GUEST_PANICKED"))
+	/* with the VMware model, every balloon call is a STOP and a RESUME */
+	if (c->ctl.vmw && (!strcmp(name, "STOP") || !strcmp(name, "RESUME")))
+		name = NULL;
+	if (name && (c->verbose || !strcmp(name, "GUEST_PANICKED")))
 		util_note("QMP event %s %.300s", name, text ? text : "");
 	free(text);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "host/runner/util.h"
+#include "host/runner/vmw_bridge.h"
 
 static const char *ctl_hello(struct ctl *c, const struct ctl_req *r,
 			     char *payload, size_t size)
@@ -20,8 +21,75 @@ static const char *ctl_hello(struct ctl *c, const struct ctl_req *r,
 	return NULL;
 }
 
+/* ---- the VMware balloon model (vmw_bridge.c), with vmware = model ---- */
+
+static const char *ctl_vmw_target(struct ctl *c, const struct ctl_req *r,
+				  char *payload, size_t size)
+{
+	unsigned long frames;
+
+	if (!c->vmw)
+		return "no-vmware-model";
+	if (!util_parse_uint(r->argv[0], 0, ~0ul, &frames))
+		return "bad-args";
+	vmw_model_set_target(c->vmw->model, frames);
+	snprintf(payload, size, "%llu",
+		 (unsigned long long)vmw_model_target(c->vmw->model));
+	return NULL;
+}
+
+static const char *ctl_vmw_state(struct ctl *c, const struct ctl_req *r,
+				 char *payload, size_t size)
+{
+	if (!c->vmw)
+		return "no-vmware-model";
+	vmwb_state_line(c->vmw, payload, size);
+	return NULL;
+}
+
+static const char *ctl_vmw_finding(struct ctl *c, const struct ctl_req *r,
+				   char *payload, size_t size)
+{
+	const char *text;
+	unsigned long i;
+
+	if (!c->vmw)
+		return "no-vmware-model";
+	if (!util_parse_uint(r->argv[0], 0, ~0u, &i))
+		return "bad-args";
+	text = vmw_model_finding(c->vmw->model, (unsigned)i);
+	if (!text)
+		return "no-such-finding";
+	util_sanitize(payload, size, text, strlen(text));
+	return NULL;
+}
+
+static const char *ctl_vmw_faults(struct ctl *c, const struct ctl_req *r,
+				  char *payload, size_t size)
+{
+	char err[160];
+
+	if (!c->vmw)
+		return "no-vmware-model";
+	/* No argument: say what is injected now, so a guest can restore it. */
+	if (r->argc == 0) {
+		struct vmw_faults f;
+
+		vmw_model_get_faults(c->vmw->model, &f);
+		vmwb_format_faults(&f, payload, size);
+		return NULL;
+	}
+	if (vmwb_set_faults(c->vmw, r->argv[0], err, sizeof(err)))
+		return "bad-faults";
+	return NULL;
+}
+
 static const struct ctl_verb ctl_verb_table[] = {
 	{"hello", 0, 1, ctl_hello},
+	{"vmw-target", 1, 1, ctl_vmw_target},
+	{"vmw-state", 0, 0, ctl_vmw_state},
+	{"vmw-finding", 1, 1, ctl_vmw_finding},
+	{"vmw-faults", 0, 1, ctl_vmw_faults},
 };
 
 const struct ctl_verb *ctl_verbs(size_t *count)

@@ -27,8 +27,11 @@ struct ctl_req {
 	char buf[CTL_MAX_LINE + 1];
 };
 
+struct vmwb;
+
 struct ctl {
 	void *user;		  /* for verbs that need the session */
+	struct vmwb *vmw;	  /* the VMware balloon model, or NULL */
 	uint64_t window_start_ms; /* rate limiting: fixed 1 s windows */
 	unsigned window_count;
 	unsigned long requests, errors;

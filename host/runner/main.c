@@ -19,6 +19,7 @@
 #include "host/runner/tap_parse.h"
 #include "host/runner/util.h"
 #include "host/runner/verdict.h"
+#include "host/runner/vmw_bridge.h"
 
 struct run {
 	struct opts o;
@@ -29,8 +30,38 @@ struct run {
 	char bin_dir[PATH_MAX];
 	char tmpdir[PATH_MAX];
 	char com2_sock[PATH_MAX + 32], qmp_sock[PATH_MAX + 32];
+	char gdb_sock[PATH_MAX + 32];
 	char log_path[PATH_MAX];
+	struct vmwb vmw; /* with vmware = model */
+	bool vmw_on;
 };
+
+/* vmware = model: the breakpoint's address and the model, before QEMU. */
+static int main_vmware(struct run *r, char *err, size_t err_size)
+{
+	struct vmw_model_config mc = {
+		.host_caps = r->prof.vmware_caps,
+		.max_percent = r->prof.vmware_max_percent,
+		.maxmemctl_mb = r->prof.vmware_maxmemctl_mb,
+		.faults = r->prof.vmw_faults,
+	};
+	char why[PROF_ERR_SIZE];
+	uint64_t bp;
+
+	if (vmwb_find_bdoor(r->o.kernel, &bp, why, sizeof(why))) {
+		snprintf(err, err_size,
+			 "profile %s has vmware = model, but the kernel has no "
+			 "balloon breakpoint: %.300s",
+			 r->prof.name, why);
+		return -1;
+	}
+	vmwb_ram_layout(prof_memory_bytes(r->prof.memory), &mc.ram_frames,
+			&mc.pfn_end);
+	if (vmwb_init(&r->vmw, bp, &mc, r->o.verbose, err, err_size))
+		return -1;
+	r->vmw_on = true;
+	return 0;
+}
 
 /* The directory holding this binary, for finding profiles next to it. */
 static const char *main_bin_dir(char *buf, size_t size)
@@ -72,6 +103,8 @@ static int main_prepare(struct run *r)
 			 r->o.kernel, strerror(errno));
 		return main_usage_error(r, err);
 	}
+	if (r->prof.vmware && main_vmware(r, err, sizeof(err)))
+		return main_usage_error(r, err);
 	if (!r->o.timeout)
 		r->o.timeout = r->prof.timeout;
 	if (r->o.log)
@@ -90,12 +123,14 @@ static int main_prepare(struct run *r)
 	}
 	snprintf(r->com2_sock, sizeof(r->com2_sock), "%s/com2.sock", r->tmpdir);
 	snprintf(r->qmp_sock, sizeof(r->qmp_sock), "%s/qmp.sock", r->tmpdir);
+	snprintf(r->gdb_sock, sizeof(r->gdb_sock), "%s/gdb.sock", r->tmpdir);
 	paths = (struct qemu_paths){
 		.qemu = r->o.qemu,
 		.kernel = r->o.kernel,
 		.append = r->o.append,
 		.com2_sock = r->prof.com2 ? r->com2_sock : NULL,
 		.qmp_sock = r->qmp_sock,
+		.gdb_sock = r->vmw_on ? r->gdb_sock : NULL,
 	};
 	if (qemu_build(&r->cmd, &r->prof, &paths, err, sizeof(err)))
 		return main_usage_error(r, err);
@@ -140,10 +175,13 @@ static void main_report(struct run *r, const struct verd_out *v)
 static void main_cleanup(struct run *r)
 {
 	qemu_cmd_free(&r->cmd);
+	if (r->vmw_on)
+		vmwb_free(&r->vmw);
 	if (!r->tmpdir[0])
 		return;
 	unlink(r->com2_sock);
 	unlink(r->qmp_sock);
+	unlink(r->gdb_sock);
 	if (rmdir(r->tmpdir))
 		fprintf(stderr, "pinprick-run: cannot remove %s: %s\n",
 			r->tmpdir, strerror(errno));
@@ -158,6 +196,8 @@ static int main_run(struct run *r)
 		.timeout_s = r->o.timeout,
 		.qmp_sock = r->qmp_sock,
 		.com2_sock = r->prof.com2 ? r->com2_sock : NULL,
+		.gdb_sock = r->gdb_sock,
+		.vmw = r->vmw_on ? &r->vmw : NULL,
 		.quiet = r->o.quiet,
 		.verbose = r->o.verbose,
 	};
@@ -176,6 +216,8 @@ static int main_run(struct run *r)
 	if (sess_run(&cfg, &r->cmd, &r->tap, &r->out))
 		fprintf(stderr, "pinprick-run: %s\n", r->out.error);
 	verd_decide(&r->out.vin, &v);
+	if (r->vmw_on)
+		vmwb_report(&r->vmw);
 	main_report(r, &v);
 	if (r->o.results && verd_write_results(r->o.results, &r->tap, v.exit))
 		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",

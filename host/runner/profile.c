@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "host/runner/util.h"
+#include "host/runner/vmw_bridge.h"
 
 enum prof_type {
 	PROF_STR,
@@ -24,7 +26,11 @@ enum prof_type {
 	PROF_UINT,
 	PROF_BOOL,
 	PROF_WORD,
-	PROF_ARGS
+	PROF_ARGS,
+	PROF_VMWARE, /* "model" or "none" */
+	PROF_FAULTS, /* vmwb_parse_faults syntax */
+	PROF_MB,     /* -1, or MiB */
+	PROF_HEX     /* a number, 0x... allowed */
 };
 
 struct prof_key {
@@ -53,6 +59,13 @@ static const struct prof_key prof_keys[] = {
 	PROF_S(qemu_args, PROF_ARGS, false),
 	PROF_U(timeout, 1, 86400),
 	{"com2", PROF_BOOL, offsetof(struct prof, com2), 0, 0, 0, false},
+	{"vmware", PROF_VMWARE, offsetof(struct prof, vmware), 0, 0, 0, false},
+	PROF_S(vmware_faults, PROF_FAULTS, false),
+	PROF_U(vmware_max_percent, 0, 100),
+	{"vmware_maxmemctl_mb", PROF_MB,
+	 offsetof(struct prof, vmware_maxmemctl_mb), 0, 0, 1ul << 24, false},
+	{"vmware_caps", PROF_HEX, offsetof(struct prof, vmware_caps), 0, 0,
+	 0x3f, false},
 };
 
 static const char *const prof_machines[] = {"pc", "q35", "microvm"};
@@ -79,7 +92,7 @@ static int prof_fail(char *err, size_t err_size, const char *file,
 
 /* QEMU -m syntax: a number, maybe with a fraction, maybe a unit (MiB default).
  */
-static bool prof_memory_ok(const char *v)
+static bool prof_memory_parse(const char *v, uint64_t *bytes)
 {
 	const char *units = "BKMGT";
 	double value = 0, scale = 1;
@@ -105,7 +118,15 @@ static bool prof_memory_ok(const char *v)
 		shift = (int)(u - units) * 10;
 	}
 	value *= (double)(1ull << shift);
+	*bytes = (uint64_t)value;
 	return value >= (double)(1ull << 20) && value <= (double)(1ull << 40);
+}
+
+uint64_t prof_memory_bytes(const char *memory)
+{
+	uint64_t bytes = 0;
+
+	return prof_memory_parse(memory, &bytes) ? bytes : 0;
 }
 
 static bool prof_machine_ok(const char *v)
@@ -140,8 +161,10 @@ static int prof_set(struct prof *p, const struct prof_key *k, const char *v,
 		    const char *file, unsigned line, char *err, size_t err_size)
 {
 	char *field = (char *)p + k->offset;
+	char why[PROF_ERR_SIZE], *end;
 	unsigned long n;
 	size_t args = 0;
+	uint64_t bytes;
 
 	switch (k->type) {
 	case PROF_UINT:
@@ -166,8 +189,39 @@ static int prof_set(struct prof *p, const struct prof_key *k, const char *v,
 					 "or microvm)",
 					 v);
 		break;
+	case PROF_VMWARE:
+		if (strcmp(v, "model") && strcmp(v, "none"))
+			return prof_fail(err, err_size, file, line,
+					 "'vmware' must be model or none, not "
+					 "'%s'",
+					 v);
+		*(bool *)(void *)field = !strcmp(v, "model");
+		return 0;
+	case PROF_FAULTS:
+		if (vmwb_parse_faults(v, &p->vmw_faults, why, sizeof(why)))
+			return prof_fail(err, err_size, file, line, "%s", why);
+		break;
+	case PROF_MB:
+		if (strcmp(v, "-1") && !util_parse_uint(v, k->min, k->max, &n))
+			return prof_fail(err, err_size, file, line,
+					 "bad number '%s' for '%s' (want -1 "
+					 "or 0..%lu)",
+					 v, k->name, k->max);
+		*(long long *)(void *)field =
+			strcmp(v, "-1") ? (long long)n : -1;
+		return 0;
+	case PROF_HEX:
+		errno = 0;
+		n = *v >= '0' && *v <= '9' ? strtoul(v, &end, 0) : ULONG_MAX;
+		if (n == ULONG_MAX || errno || *end || n > k->max)
+			return prof_fail(err, err_size, file, line,
+					 "bad number '%s' for '%s' (want "
+					 "0..%#lx)",
+					 v, k->name, k->max);
+		*(unsigned *)(void *)field = (unsigned)n;
+		return 0;
 	case PROF_MEMORY:
-		if (!prof_memory_ok(v))
+		if (!prof_memory_parse(v, &bytes))
 			return prof_fail(err, err_size, file, line,
 					 "bad memory size '%s' (want e.g. 128M "
 					 "or 2G, 1M..1T)",
@@ -252,7 +306,9 @@ static int prof_line(struct prof *p, char *text, const char *file,
 	}
 	return prof_fail(err, err_size, file, line,
 			 "unknown key '%.64s' (known: description, machine, "
-			 "memory, smp, cpu, append, qemu_args, timeout, com2)",
+			 "memory, smp, cpu, append, qemu_args, timeout, com2, "
+			 "vmware, vmware_faults, vmware_max_percent, "
+			 "vmware_maxmemctl_mb, vmware_caps)",
 			 key);
 }
 
@@ -268,6 +324,9 @@ int prof_parse(const char *text, size_t len, const char *file, struct prof *p,
 	p->smp = 1;
 	p->timeout = 60;
 	p->com2 = true;
+	p->vmware_max_percent = VMWB_DEFAULT_PCT;
+	p->vmware_maxmemctl_mb = -1;
+	p->vmware_caps = VMWB_DEFAULT_CAPS;
 	if (len > PROF_MAX_FILE)
 		return prof_fail(err, err_size, file, 0,
 				 "too large (max %d bytes)", PROF_MAX_FILE);
@@ -292,6 +351,12 @@ int prof_parse(const char *text, size_t len, const char *file, struct prof *p,
 		if (prof_keys[i].required && !seen[i])
 			return prof_fail(err, err_size, file, 0,
 					 "missing required key '%s'",
+					 prof_keys[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(prof_keys); i++)
+		if (seen[i] && !p->vmware &&
+		    !strncmp(prof_keys[i].name, "vmware_", 7))
+			return prof_fail(err, err_size, file, seen[i],
+					 "'%s' needs 'vmware = model'",
 					 prof_keys[i].name);
 	util_strlcpy(p->path, file, sizeof(p->path));
 	return 0;

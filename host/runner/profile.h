@@ -8,6 +8,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "host/vmw/vmw_model.h"
 
 #define PROF_MAX_FILE (64 * 1024) /* bytes in one profile file */
 #define PROF_MAX_LINE 1024	  /* bytes in one profile line */
@@ -25,6 +28,14 @@ struct prof {
 	char qemu_args[PROF_MAX_LINE]; /* extra arguments, split on blanks */
 	unsigned timeout;	       /* seconds, default 60 */
 	bool com2; /* give the guest a control port on COM2 */
+
+	/* The VMware balloon model over the gdbstub (vmw_bridge.c). */
+	bool vmware;			   /* vmware = model */
+	char vmware_faults[PROF_MAX_LINE]; /* as written */
+	struct vmw_faults vmw_faults;	   /* parsed */
+	unsigned vmware_max_percent;	   /* default 65 */
+	long long vmware_maxmemctl_mb;	   /* default -1: no cap */
+	unsigned vmware_caps;		   /* default 0x2e */
 };
 
 /*
@@ -33,6 +44,9 @@ struct prof {
  */
 int prof_parse(const char *text, size_t len, const char *file, struct prof *p,
 	       char *err, size_t err_size);
+
+/* The bytes of a memory value that prof_parse accepted. */
+uint64_t prof_memory_bytes(const char *memory);
 
 /* Reads and parses a file; the profile name is its base name minus .conf. */
 int prof_load(const char *path, struct prof *p, char *err, size_t err_size);

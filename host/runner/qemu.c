@@ -56,6 +56,7 @@ int qemu_build(struct qemu_cmd *c, const struct prof *p,
 
 	memset(c, 0, sizeof(*c));
 	if ((paths->com2_sock && !qemu_sock_ok(paths->com2_sock)) ||
+	    (paths->gdb_sock && !qemu_sock_ok(paths->gdb_sock)) ||
 	    !qemu_sock_ok(paths->qmp_sock)) {
 		snprintf(
 			err, err_size,
@@ -92,6 +93,12 @@ int qemu_build(struct qemu_cmd *c, const struct prof *p,
 				 paths->com2_sock);
 	bad |= qemu_add(c, "-qmp") |
 	       qemu_addf(c, "unix:%s,server=on,wait=off", paths->qmp_sock);
+	/* the VMware balloon model: the guest waits (-S) for the breakpoint */
+	if (paths->gdb_sock)
+		bad |= qemu_add(c, "-gdb") |
+		       qemu_addf(c, "unix:%s,server=on,wait=off",
+				 paths->gdb_sock) |
+		       qemu_add(c, "-S");
 
 	util_strlcpy(args, p->qemu_args, sizeof(args));
 	for (char *save = NULL, *w = strtok_r(args, " \t", &save); w;

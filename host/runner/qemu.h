@@ -33,6 +33,7 @@ struct qemu_paths {
 	const char *append;    /* added to the profile's, or NULL */
 	const char *com2_sock; /* NULL: no COM2 */
 	const char *qmp_sock;
+	const char *gdb_sock; /* NULL: no gdbstub; else -gdb on it and -S */
 };
 
 /* 0, or -1 with err. Free with qemu_cmd_free even after a failure. */

@@ -76,6 +76,9 @@ static void sess_stop(struct sess *s, bool polite)
 		return;
 	switch (s->stop) {
 	case SESS_RUNNING:
+		/* hold the guest, never in the middle of a balloon call */
+		if (s->cfg->vmw)
+			vmwb_interrupt(s->cfg->vmw);
 		if (polite) {
 			chan_log_status(&s->chan);
 			if (chan_quit(&s->chan)) {
@@ -192,6 +195,26 @@ static void sess_signals(struct sess *s, uint64_t now)
 	}
 }
 
+/* The VMware model over the gdbstub: connect, then answer breakpoints. A
+ * bridge that fails leaves the guest stopped, so QEMU is stopped too. */
+static void sess_vmw(struct sess *s, const struct pollfd *fd, uint64_t now)
+{
+	struct vmwb *b = s->cfg->vmw;
+	int rc = 0;
+
+	if (!b || s->qp.reaped)
+		return;
+	if (vmwb_pending(b))
+		rc = vmwb_connect(b, now);
+	else if (fd && fd->fd == vmwb_fd(b) && fd->revents)
+		rc = vmwb_service(b);
+	if (!rc)
+		return;
+	util_note("vmware model: %s", b->err);
+	s->out->vin.start_failed = true; /* exit 5, as for a QEMU failure */
+	sess_stop(s, true);
+}
+
 static int sess_timeout(const struct sess *s, uint64_t now)
 {
 	uint64_t until = s->qp.reaped		   ? s->reaped_at + 1000
@@ -199,7 +222,9 @@ static int sess_timeout(const struct sess *s, uint64_t now)
 						   : s->deadline;
 	uint64_t ms = until > now ? until - now : 0;
 
-	if (chan_pending(&s->chan) && !s->qp.reaped && ms > CHAN_RETRY_MS)
+	if ((chan_pending(&s->chan) ||
+	     (s->cfg->vmw && vmwb_pending(s->cfg->vmw))) &&
+	    !s->qp.reaped && ms > CHAN_RETRY_MS)
 		ms = CHAN_RETRY_MS;
 	return (int)(ms > 1000 ? 1000 : ms);
 }
@@ -207,9 +232,9 @@ static int sess_timeout(const struct sess *s, uint64_t now)
 static void sess_loop(struct sess *s)
 {
 	for (;;) {
-		struct pollfd fds[5];
+		struct pollfd fds[6];
 		uint64_t now = util_now_ms();
-		int n = 0, nchan;
+		int n = 0, nchan, gdb = -1;
 
 		if (!s->qp.reaped && qemu_reap(&s->qp, false))
 			s->reaped_at = now;
@@ -218,6 +243,8 @@ static void sess_loop(struct sess *s)
 			break;
 		if (!s->qp.reaped && chan_pending(&s->chan))
 			chan_connect(&s->chan, now);
+		if (s->cfg->vmw && vmwb_pending(s->cfg->vmw))
+			sess_vmw(s, NULL, now);
 		if (s->stop == SESS_RUNNING && now >= s->deadline) {
 			s->out->vin.timed_out = true;
 			util_note("timeout after %u s", s->cfg->timeout_s);
@@ -239,6 +266,11 @@ static void sess_loop(struct sess *s)
 		if (!s->err_eof)
 			fds[n++] = (struct pollfd){.fd = s->qp.err_fd,
 						   .events = POLLIN};
+		if (s->cfg->vmw && vmwb_fd(s->cfg->vmw) >= 0) {
+			gdb = n;
+			fds[n++] = (struct pollfd){.fd = vmwb_fd(s->cfg->vmw),
+						   .events = POLLIN};
+		}
 		nchan = chan_pollfds(&s->chan, fds + n);
 		if (poll(fds, (nfds_t)(n + nchan), sess_timeout(s, now)) < 0 &&
 		    errno != EINTR) {
@@ -255,6 +287,8 @@ static void sess_loop(struct sess *s)
 				sess_read_com1(s);
 			else if (fds[i].fd == s->qp.err_fd)
 				sess_read_err(s);
+			else if (i == gdb)
+				sess_vmw(s, &fds[i], now);
 		}
 		chan_service(&s->chan, fds + n, nchan, now);
 	}
@@ -279,6 +313,7 @@ static int sess_setup(struct sess *s, const struct qemu_cmd *cmd)
 		snprintf(o->error, sizeof(o->error), "out of memory");
 		return -1;
 	}
+	s->chan.ctl.vmw = s->cfg->vmw;
 	/* blocked before fork, so no SIGCHLD or ^C can slip past the signalfd
 	 */
 	sigemptyset(&set);
@@ -311,6 +346,8 @@ int sess_run(const struct sess_cfg *cfg, const struct qemu_cmd *cmd,
 	if (rc) {
 		out->vin.start_failed = true;
 	} else {
+		if (cfg->vmw)
+			vmwb_start(cfg->vmw, cfg->gdb_sock, util_now_ms());
 		s.deadline = util_now_ms() + (uint64_t)cfg->timeout_s * 1000;
 		sess_loop(&s);
 		lbuf_flush(&s.com1, sess_com1_line, &s);
@@ -324,6 +361,8 @@ int sess_run(const struct sess_cfg *cfg, const struct qemu_cmd *cmd,
 		out->vin.shutdown_reason = out->shutdown_reason;
 	qemu_close(&s.qp);
 	chan_close(&s.chan);
+	if (cfg->vmw)
+		vmwb_close(cfg->vmw);
 	lbuf_free(&s.com1);
 	lbuf_free(&s.qerr);
 	if (s.log_fd >= 0)

@@ -13,6 +13,7 @@
 #include "host/runner/qemu.h"
 #include "host/runner/tap_parse.h"
 #include "host/runner/verdict.h"
+#include "host/runner/vmw_bridge.h"
 
 #define SESS_LINE_MAX	4096	      /* COM1 line cut */
 #define SESS_LOG_MAX	(64ull << 20) /* raw log cap */
@@ -25,6 +26,8 @@ struct sess_cfg {
 	unsigned timeout_s;
 	const char *com2_sock; /* NULL: no COM2 */
 	const char *qmp_sock;
+	const char *gdb_sock; /* with vmw: QEMU's -gdb socket */
+	struct vmwb *vmw;     /* the VMware balloon model, or NULL */
 	bool quiet, verbose;
 };
 

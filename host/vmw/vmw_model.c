@@ -317,6 +317,18 @@ void vmw_model_call(struct vmw_model *m, struct vmw_regs *r)
 				 : U32_ALL;
 }
 
+void vmw_model_set_faults(struct vmw_model *m, const struct vmw_faults *f)
+{
+	m->cfg.faults = *f;
+	m->rng = f->seed; /* the same faults again from here */
+	vmw_model_set_target(m, m->wish);
+}
+
+void vmw_model_get_faults(const struct vmw_model *m, struct vmw_faults *f)
+{
+	*f = m->cfg.faults;
+}
+
 void vmw_model_set_target(struct vmw_model *m, uint64_t frames)
 {
 	m->wish = frames;

@@ -61,6 +61,10 @@ void vmw_model_free(struct vmw_model *m);
 /* Handle one balloon call: r in, r out (EAX status, RBX/RCX results). */
 void vmw_model_call(struct vmw_model *m, struct vmw_regs *r);
 
+/* Replace the fault injection; the PRNG restarts from f->seed. */
+void vmw_model_set_faults(struct vmw_model *m, const struct vmw_faults *f);
+void vmw_model_get_faults(const struct vmw_model *m, struct vmw_faults *f);
+
 /* The host's wish, in 4 KiB frames (clamped to the maximum). */
 void vmw_model_set_target(struct vmw_model *m, uint64_t frames);
 uint64_t vmw_model_target(const struct vmw_model *m);

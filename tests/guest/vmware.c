@@ -222,7 +222,35 @@ static bool set_host_target(uint64_t frames, const char *what)
 	return true;
 }
 
-static void test_caps(void)
+/*
+ * The probes below check what a host answers to well-formed calls; with
+ * fault injection on (pc-vmware-faults) a BUSY or RESET would mask that.
+ * Pause injection for them, restore it after. The driver cases keep it.
+ */
+static char saved_faults[128];
+
+static void faults_pause(void)
+{
+	char reply[CTL_LINE_MAX];
+
+	saved_faults[0] = '\0';
+	if (!ctl_connected() ||
+	    ctl_request("vmw-faults", NULL, reply, sizeof(reply), CTL_WAIT) !=
+		    CTL_OK ||
+	    !strcmp(reply, "none"))
+		return;
+	strlcpy(saved_faults, reply, sizeof(saved_faults));
+	ctl_request("vmw-faults", "none", NULL, 0, CTL_WAIT);
+}
+
+static void faults_resume(void)
+{
+	if (saved_faults[0])
+		ctl_request("vmw-faults", saved_faults, NULL, 0, CTL_WAIT);
+	saved_faults[0] = '\0';
+}
+
+static void test_caps_body(void)
 {
 	uint32_t g = 0;
 	bool ok;
@@ -251,6 +279,13 @@ static void test_caps(void)
 	start(VMW_BALLOON_CAPS, &g);
 }
 
+static void test_caps(void)
+{
+	faults_pause();
+	test_caps_body();
+	faults_resume();
+}
+
 /* Lock one page with the best command granted; status of the page. */
 static uint32_t lock_one(unsigned lock, uint64_t pfn, uint64_t batch_pfn,
 			 volatile uint64_t *batch, struct vmw_regs *r)
@@ -267,7 +302,7 @@ static uint32_t lock_one(unsigned lock, uint64_t pfn, uint64_t batch_pfn,
 	return st ? st : (uint32_t)(batch[0] & VMW_BATCH_STATUS_MASK);
 }
 
-static void test_target_and_entries(void)
+static void test_target_and_entries_body(void)
 {
 	int64_t bpfn, pfn;
 	volatile uint64_t *batch;
@@ -316,6 +351,13 @@ static void test_target_and_entries(void)
 	pa_free(&mm_zone, (uint64_t)pfn, 0, PA_BALLOONED);
 	pa_free(&mm_zone, (uint64_t)bpfn, 0, PA_KERNEL);
 	set_host_target(0, "target back to 0");
+}
+
+static void test_target_and_entries(void)
+{
+	faults_pause();
+	test_target_and_entries_body();
+	faults_resume();
 }
 
 /* A driver instance with its batch page and tracking from mm_zone. */
@@ -398,7 +440,7 @@ static void test_inflate_deflate(void)
 	driver_down(bpfn, tpfn, torder);
 }
 
-static void test_host_maximum(void)
+static void test_host_maximum_body(void)
 {
 	uint64_t ram = mm_ram_bytes >> 12;
 	struct vmw_regs r;
@@ -417,6 +459,129 @@ static void test_host_maximum(void)
 	set_host_target(0, "target back to 0");
 }
 
+static void test_host_maximum(void)
+{
+	faults_pause();
+	test_host_maximum_body();
+	faults_resume();
+}
+
+/* "key=N" out of a vmw-state reply; -1 if absent. */
+static int64_t state_get(const char *state, const char *key)
+{
+	size_t kl = strlen(key);
+	uint64_t v;
+
+	for (const char *p = state; *p; p++) {
+		size_t n = 0;
+
+		if ((p != state && p[-1] != ' ') || strncmp(p, key, kl) ||
+		    p[kl] != '=')
+			continue;
+		p += kl + 1;
+		while (p[n] >= '0' && p[n] <= '9')
+			n++;
+		return n && str_to_u64(p, n, &v) ? (int64_t)v : -1;
+	}
+	return -1;
+}
+
+static bool host_state(char *reply, size_t len)
+{
+	return ctl_request("vmw-state", NULL, reply, len, CTL_WAIT) == CTL_OK;
+}
+
+/*
+ * The driver against whatever the host injects (pc-vmware-faults: RESET,
+ * BUSY, PINNED, NOTNEEDED): seeded targets up and down, then empty. The
+ * guest must survive, keep exact accounting, and end with nothing locked
+ * on the host either.
+ */
+static void test_churn(void)
+{
+	char before[CTL_LINE_MAX], after[CTL_LINE_MAX];
+	int64_t bpfn = -1, tpfn = -1;
+	unsigned torder = 0, bad = 0, rounds = 12;
+	uint64_t rng = tf_opts->seed * 0x9E3779B97F4A7C15ull + 7;
+	uint64_t span = pa_available(&mm_zone) / 2;
+	char why[96] = "";
+
+	if (!need_host("driver churn under the host's faults") ||
+	    !set_host_target(0, "driver churn under the host's faults"))
+		return;
+	if (!host_state(before, sizeof(before)) ||
+	    !driver_up(&bpfn, &tpfn, &torder)) {
+		tf_check(false, NULL, "set up the driver and read host state");
+		driver_down(bpfn, tpfn, torder);
+		return;
+	}
+	for (unsigned i = 0; i < rounds; i++) {
+		uint64_t want;
+
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		want = rng % span;
+		set_host_target(want, "churn target");
+		settle();
+		/* 2 MiB pages may overshoot by 511; refusals may fall short,
+		 * and then the shortfall must say so. */
+		if (vb.b.size > want + 511 ||
+		    (vb.b.size < want && !vb.b.shortfall.active))
+			bad++;
+		if (vmw_balloon_check(&vb, true, why, sizeof(why)) != 0)
+			bad++;
+	}
+	set_host_target(0, "churn: empty");
+	settle();
+	host_state(after, sizeof(after));
+	tf_diag("seed", "%llu", (unsigned long long)tf_opts->seed);
+	tf_diag("host_before", "%s", before);
+	tf_diag("host_after", "%s", after);
+	tf_diag("resets", "%llu", (unsigned long long)vb.b.counters.resets);
+	tf_diag("refused", "%llu", (unsigned long long)vb.b.counters.refused);
+	tf_diag("check", "%s", why);
+	tf_check_u64(bad, 0, C_TARGET,
+		     "%u seeded targets: each reached, or its shortfall "
+		     "reported, with exact tracking", rounds);
+	tf_check_u64(vb.b.size, 0, C_TARGET, "target 0 empties the balloon");
+	tf_check_u64(mm_zone.count[PA_BALLOONED], 0, "pinprick: page accounting",
+		     "no page is left in the ballooned state");
+	tf_check_u64((uint64_t)state_get(after, "locked"), 0, C_RESET,
+		     "the host holds no locked frame afterwards");
+	if (state_get(after, "faults") > state_get(before, "faults"))
+		tf_info("host injected %lld faults; driver saw %llu resets",
+			(long long)(state_get(after, "faults") -
+				    state_get(before, "faults")),
+			(unsigned long long)vb.b.counters.resets);
+	driver_down(bpfn, tpfn, torder);
+}
+
+static void test_faults_seen(void)
+{
+	char state[CTL_LINE_MAX], spec[CTL_LINE_MAX];
+
+	if (!need_host("injected faults were exercised") ||
+	    !ctl_connected() ||
+	    ctl_request("vmw-faults", NULL, spec, sizeof(spec), CTL_WAIT) !=
+		    CTL_OK) {
+		if (host > 0)
+			tf_skip("no fault control on this host",
+				"injected faults were exercised");
+		return;
+	}
+	if (!strcmp(spec, "none")) {
+		tf_skip("this profile injects no faults",
+			"injected faults were exercised");
+		return;
+	}
+	host_state(state, sizeof(state));
+	tf_diag("faults", "%s", spec);
+	tf_diag("host", "%s", state);
+	tf_check(state_get(state, "faults") > 0, "pinprick: fault injection",
+		 "the host injected faults and the guest went on");
+}
+
 static const struct tf_case vmware_cases[] = {
 	{"detection", test_detection, 0},
 	{"GETVERSION", test_getversion, 0},
@@ -427,6 +592,8 @@ static const struct tf_case vmware_cases[] = {
 	{"target and batch entries", test_target_and_entries, 0},
 	{"inflate and deflate", test_inflate_deflate, 90000},
 	{"host maximum", test_host_maximum, 0},
+	{"churn under faults", test_churn, 120000},
+	{"faults exercised", test_faults_seen, 0},
 };
 
 const struct tf_suite suite_vmware = TF_SUITE(
