@@ -46,6 +46,10 @@ static void __attribute__((noreturn)) bail(const char *what, const char *why)
 	pp_exit(EXIT_CRASH);
 }
 
+/* The balloon's one inl (drivers/vmware/vmw_bdoor_hw.c): a debugger or
+ * the runner's VMware model puts its breakpoint here. */
+extern char vmw_balloon_bdoor[];
+
 static void print_boot_facts(const struct boot_info *bi)
 {
 	struct pa_stats st;
@@ -74,6 +78,8 @@ static void print_boot_facts(const struct boot_info *bi)
 		kprintf("# virtio %s at %s (%s)\n",
 			virtio_device_name(virtio_devices[i]->device_id),
 			virtio_devices[i]->where, virtio_devices[i]->ops->name);
+	kprintf("# vmware balloon backdoor: inl at %p (vmw_balloon_bdoor)\n",
+		(void *)vmw_balloon_bdoor);
 	kprintf("# TSC %llu kHz (source %s), local APIC %s, COM2 %s\n",
 		(unsigned long long)(time_info.tsc_hz / 1000),
 		tsc_source_name(time_info.source),

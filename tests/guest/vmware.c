@@ -66,6 +66,8 @@ static void test_detection(void)
 	if (det.bdoor)
 		tf_info("version %u, VMX type %u (%s)", det.version,
 			det.vmx_type, vmw_vmx_type_name(det.vmx_type));
+	if (det.vcpu_supported)
+		tf_info("GET_VCPU_INFO: %#x", det.vcpu_info);
 	tf_diag("garbage_answers", "%u", det.garbage);
 	tf_check(det.garbage == 0, C_DETECT,
 		 "every backdoor answer is valid or a clean refusal");
@@ -277,6 +279,9 @@ static void test_caps_body(void)
 	tf_check(ok && !(g & VMW_CAP_BATCHED_2M), C_CAPS,
 		 "2M alone is not granted (got %#x)", g);
 	start(VMW_BALLOON_CAPS, &g);
+	tf_skip("pinprick has no VMCI doorbell, so it never asks for "
+		"SIGNALLED_WAKEUP (cmd 10); GET_TARGET is polled instead",
+		"SIGNALLED_WAKEUP doorbell");
 }
 
 static void test_caps(void)
