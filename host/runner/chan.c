@@ -28,6 +28,7 @@ int chan_init(struct chan *c, const char *com2_path, const char *qmp_path,
 	c->com2_fd = -1;
 	c->com2_done = !com2_path;
 	ctl_init(&c->ctl, c);
+	c->ctl.qmp = &c->qmp;
 	return lbuf_init(&c->com2_in, CTL_MAX_LINE);
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "host/runner/qmp.h"
 #include "host/runner/util.h"
 #include "host/runner/vmw_bridge.h"
 
@@ -84,12 +85,72 @@ static const char *ctl_vmw_faults(struct ctl *c, const struct ctl_req *r,
 	return NULL;
 }
 
+#define CTL_QMP_MS 2000
+
+static struct qmp *ctl_qmp(struct ctl *c)
+{
+	return c->qmp ? *c->qmp : NULL;
+}
+
+/*
+ * balloon <bytes>: QMP "balloon", which takes the size the GUEST should
+ * have, not the balloon's (QEMU turns it into num_pages = (RAM - N) / 4K).
+ */
+static const char *ctl_balloon(struct ctl *c, const struct ctl_req *r,
+			       char *payload, size_t size)
+{
+	unsigned long bytes;
+	char args[64];
+	struct qmp *q = ctl_qmp(c);
+
+	if (!q)
+		return "no-qmp";
+	if (!util_parse_uint(r->argv[0], 1, ~0ul, &bytes))
+		return "bad-args";
+	snprintf(args, sizeof(args), "{\"value\": %lu}", bytes);
+	if (qmp_execute(q, "balloon", args, CTL_QMP_MS, NULL) != QMP_OK) {
+		util_sanitize(payload, size, qmp_last_error(q)->desc,
+			      strlen(qmp_last_error(q)->desc));
+		return "qmp-error";
+	}
+	return NULL;
+}
+
+/* query-balloon: "actual=<bytes>", the guest size QEMU derives from the
+ * driver's `actual` field. */
+static const char *ctl_query_balloon(struct ctl *c, const struct ctl_req *r,
+				     char *payload, size_t size)
+{
+	struct qmp *q = ctl_qmp(c);
+	json_t *reply = NULL, *actual;
+
+	if (!q)
+		return "no-qmp";
+	if (qmp_execute(q, "query-balloon", NULL, CTL_QMP_MS, &reply) !=
+	    QMP_OK) {
+		util_sanitize(payload, size, qmp_last_error(q)->desc,
+			      strlen(qmp_last_error(q)->desc));
+		return "qmp-error";
+	}
+	actual = json_object_get(reply, "actual");
+	if (!json_is_integer(actual)) {
+		json_decref(reply);
+		return "bad-qmp-reply";
+	}
+	snprintf(payload, size, "actual=%lld",
+		 (long long)json_integer_value(actual));
+	json_decref(reply);
+	return NULL;
+}
+
 static const struct ctl_verb ctl_verb_table[] = {
 	{"hello", 0, 1, ctl_hello},
 	{"vmw-target", 1, 1, ctl_vmw_target},
 	{"vmw-state", 0, 0, ctl_vmw_state},
 	{"vmw-finding", 1, 1, ctl_vmw_finding},
 	{"vmw-faults", 0, 1, ctl_vmw_faults},
+	{"balloon", 1, 1, ctl_balloon},
+	{"query-balloon", 0, 0, ctl_query_balloon},
 };
 
 const struct ctl_verb *ctl_verbs(size_t *count)

@@ -28,10 +28,12 @@ struct ctl_req {
 };
 
 struct vmwb;
+struct qmp;
 
 struct ctl {
 	void *user;		  /* for verbs that need the session */
 	struct vmwb *vmw;	  /* the VMware balloon model, or NULL */
+	struct qmp *const *qmp;	  /* the QMP connection once it is up */
 	uint64_t window_start_ms; /* rate limiting: fixed 1 s windows */
 	unsigned window_count;
 	unsigned long requests, errors;
