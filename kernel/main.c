@@ -16,6 +16,7 @@
 #include "kernel/exit.h"
 #include "kernel/mm.h"
 #include "kernel/paging.h"
+#include "kernel/pci.h"
 #include "kernel/serial.h"
 #include "kernel/tf.h"
 #include "kernel/time.h"
@@ -109,6 +110,7 @@ void kernel_main(struct boot_info *bi)
 	time_init();
 	apic_init();
 	acpi_init(bi->rsdp);
+	pci_init();
 	virtio_probe_all(opts.virtio_mmio, opts.nr_virtio_mmio);
 	print_boot_facts(bi);
 

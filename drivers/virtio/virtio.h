@@ -89,6 +89,10 @@ extern unsigned virtio_nr_devices;
 /* mmio_args: the virtio_mmio.device= values from the command line. */
 int virtio_probe_all(const char *const *mmio_args, unsigned nr_mmio_args);
 
+/* The PCI transports (virtio_pci.c), over what pci_init() found. */
+bool virtio_pci_present(void);
+void virtio_pci_probe(void (*add)(struct virtio_dev *d));
+
 
 /* Names for reports. */
 const char *virtio_device_name(uint32_t id);

@@ -10,17 +10,6 @@
 #include "drivers/virtio/virtio.h"
 #include "drivers/virtio/virtio_mmio.h"
 #include "kernel/string.h"
-#include "kernel/x86.h"
-
-/*
- * Is there a PCI host bridge at 00:00.0? Configuration mechanism #1
- * (ports 0xcf8/0xcfc); a machine without PCI reads all ones.
- */
-static bool pci_host_bridge_present(void)
-{
-	outl(0xcf8, 0x80000000u);
-	return (inl(0xcfc) & 0xffff) != 0xffff;
-}
 
 /* "512@0xfeb00e00:12" -> base and gsi; false if malformed. */
 static bool parse_mmio_arg(const char *s, uint64_t *base, int *gsi)
@@ -68,7 +57,7 @@ int virtio_probe_all(const char *const *mmio_args, unsigned nr_mmio_args)
 		if (parse_mmio_arg(mmio_args[i], &base, &gsi))
 			virtio_mmio_probe(base, gsi, "command line");
 	}
-	if (!pci_host_bridge_present()) {
+	if (!virtio_pci_present()) {
 		for (unsigned i = 0; i < MICROVM_MMIO_SLOTS; i++)
 			virtio_mmio_probe(MICROVM_MMIO_BASE + i * 0x200ull, -1,
 					  "window scan");
@@ -76,5 +65,6 @@ int virtio_probe_all(const char *const *mmio_args, unsigned nr_mmio_args)
 	n = virtio_mmio_devices(&m);
 	for (unsigned i = 0; i < n; i++)
 		add(&m[i].dev);
+	virtio_pci_probe(add);
 	return (int)virtio_nr_devices;
 }
