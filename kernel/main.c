@@ -15,6 +15,7 @@
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
 #include "kernel/mm.h"
+#include "kernel/ioapic.h"
 #include "kernel/paging.h"
 #include "kernel/pci.h"
 #include "kernel/serial.h"
@@ -110,6 +111,7 @@ void kernel_main(struct boot_info *bi)
 	time_init();
 	apic_init();
 	acpi_init(bi->rsdp);
+	ioapic_init();
 	pci_init();
 	virtio_probe_all(opts.virtio_mmio, opts.nr_virtio_mmio);
 	print_boot_facts(bi);

@@ -93,6 +93,17 @@ int virtio_probe_all(const char *const *mmio_args, unsigned nr_mmio_args);
 bool virtio_pci_present(void);
 void virtio_pci_probe(void (*add)(struct virtio_dev *d));
 
+/*
+ * MSI-X on a modern PCI device: table entry 0 carries configuration
+ * changes to config_vec, entry 1 used buffers to queue_vec (pass
+ * VIRTIO_MSIX_QUEUE_ENTRY as the queue's msix_vector). -1 if impossible.
+ */
+#define VIRTIO_MSIX_CONFIG_ENTRY 0
+#define VIRTIO_MSIX_QUEUE_ENTRY 1
+int virtio_pci_msix_on(struct virtio_dev *d, uint8_t config_vec,
+		       uint8_t queue_vec);
+void virtio_pci_msix_off(struct virtio_dev *d);
+
 
 /* Names for reports. */
 const char *virtio_device_name(uint32_t id);

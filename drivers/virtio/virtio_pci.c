@@ -11,6 +11,7 @@
  */
 #include "drivers/virtio/virtio.h"
 #include "kernel/pci.h"
+#include "kernel/pci_msix.h"
 #include "kernel/printf.h"
 #include "kernel/string.h"
 #include "kernel/x86.h"
@@ -45,6 +46,7 @@ struct vpci {
 	uint32_t notify_mult, device_len, notify_len;
 	/* legacy */
 	uint16_t io;
+	struct msix msix;
 };
 
 static struct vpci vpcis[MAX_VPCI];
@@ -360,6 +362,32 @@ static bool setup_legacy(struct vpci *v)
 	/* MSI-X stays off here, so device config starts at 0x14. */
 	v->dev.config_len = (unsigned)b->size - L_CONFIG;
 	return true;
+}
+
+int virtio_pci_msix_on(struct virtio_dev *d, uint8_t config_vec,
+		       uint8_t queue_vec)
+{
+	struct vpci *v = vp(d);
+
+	/* Legacy devices move their config when MSI-X is on: modern only. */
+	if (d->legacy || d->ops != &modern_ops ||
+	    msix_init(&v->msix, v->pci) < 0 || v->msix.size < 2)
+		return -1;
+	if (msix_set(&v->msix, VIRTIO_MSIX_CONFIG_ENTRY, config_vec) < 0 ||
+	    msix_set(&v->msix, VIRTIO_MSIX_QUEUE_ENTRY, queue_vec) < 0)
+		return -1;
+	msix_enable(&v->msix, true);
+	d->irq_mode = VIRTIO_IRQ_MSIX;
+	return 0;
+}
+
+void virtio_pci_msix_off(struct virtio_dev *d)
+{
+	struct vpci *v = vp(d);
+
+	if (d->ops == &modern_ops && v->msix.cap)
+		msix_enable(&v->msix, false);
+	d->irq_mode = VIRTIO_IRQ_POLL;
 }
 
 bool virtio_pci_present(void)

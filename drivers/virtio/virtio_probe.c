@@ -9,6 +9,7 @@
  */
 #include "drivers/virtio/virtio.h"
 #include "drivers/virtio/virtio_mmio.h"
+#include "kernel/ioapic.h"
 #include "kernel/string.h"
 
 /* "512@0xfeb00e00:12" -> base and gsi; false if malformed. */
@@ -58,8 +59,15 @@ int virtio_probe_all(const char *const *mmio_args, unsigned nr_mmio_args)
 			virtio_mmio_probe(base, gsi, "command line");
 	}
 	if (!virtio_pci_present()) {
+		/* microvm wires slot i to GSI 24 + i on its second IO-APIC
+		 * (the default), or to 16 + i with ioapic2=off. */
+		unsigned gsi0 = ioapic_has_gsi(24) ? 24 : 16;
+
 		for (unsigned i = 0; i < MICROVM_MMIO_SLOTS; i++)
-			virtio_mmio_probe(MICROVM_MMIO_BASE + i * 0x200ull, -1,
+			virtio_mmio_probe(MICROVM_MMIO_BASE + i * 0x200ull,
+					  ioapic_has_gsi(gsi0 + i)
+						  ? (int)(gsi0 + i)
+						  : -1,
 					  "window scan");
 	}
 	n = virtio_mmio_devices(&m);

@@ -5,10 +5,15 @@
  * reset clears status and queues, FEATURES_OK holds for an offered subset,
  * absent queues have size 0, config_generation is stable while nothing
  * changes, and a used buffer is announced (ISR bit, interrupt, or seen by
- * polling). Used buffers need a device-specific request: for the balloon,
- * one PFN on the inflate queue and then on the deflate queue.
+ * polling, through a line interrupt via the IO-APIC, through MSI-X).
+ * Used buffers need a device-specific request: for the balloon, one PFN
+ * on the inflate queue and then on the deflate queue; for the entropy
+ * device (virtio-rng, which unlike QEMU's balloon has MSI-X), a buffer to
+ * fill.
  */
 #include "drivers/virtio/virtio.h"
+#include "kernel/ioapic.h"
+#include "kernel/irq.h"
 #include "kernel/mm.h"
 #include "kernel/string.h"
 #include "kernel/tf.h"
@@ -22,7 +27,6 @@
 	(VQ_FEAT(VIRTIO_F_RING_PACKED) | VQ_FEAT(VIRTIO_F_EVENT_IDX) | \
 	 VQ_FEAT(VIRTIO_F_INDIRECT_DESC))
 
-static struct virtqueue tvq;
 
 static void check_status_readback(struct virtio_dev *d)
 {
@@ -102,84 +106,210 @@ static void check_generation(struct virtio_dev *d)
 	virtio_reset(d);
 }
 
-/* Offer one page on queue q of a balloon; wait for it to come back used. */
-static bool balloon_roundtrip(struct virtio_dev *d, unsigned q, uint32_t pfn,
-			      uint8_t *isr_seen)
+enum notify_mode { MODE_POLL, MODE_INTX, MODE_MSIX };
+
+static const char *const mode_name[] = { "polling", "INTx/line + ISR",
+					 "MSI-X" };
+static struct virtqueue vq_in, vq_out;
+static volatile unsigned irq_hits, irq_isr;
+static volatile unsigned msix_queue_hits, msix_config_hits;
+
+static void line_handler(void *ctx)
 {
-	struct vq_buf b = { &pfn, sizeof(pfn) };
-	uint64_t deadline;
+	struct virtio_dev *d = ctx;
+
+	/* Reading the ISR lowers a level-triggered line (§4.1.4.5.1). */
+	irq_isr |= d->ops->isr(d);
+	irq_hits++;
+}
+
+static void msix_queue_handler(void *ctx)
+{
+	msix_queue_hits++;
+}
+
+static void msix_config_handler(void *ctx)
+{
+	msix_config_hits++;
+}
+
+/*
+ * One buffer through vq: device-readable (a balloon PFN array) or
+ * device-writable (entropy); true when the device handed it back used.
+ */
+static bool roundtrip(struct virtio_dev *d, struct virtqueue *vq, void *buf,
+		      uint32_t size, bool writable, enum notify_mode m,
+		      uint8_t *isr_seen)
+{
+	struct vq_buf b = { buf, size };
+	uint64_t deadline = time_ns() + USED_TIMEOUT_NS;
 	uint32_t len;
 	void *tok = NULL;
 
-	if (vq_add(&tvq, &b, 1, 0, &pfn) != VQ_OK)
+	if (vq_add(vq, &b, writable ? 0 : 1, writable ? 1 : 0, buf) != VQ_OK)
 		return false;
-	vq_kick(&tvq);
-	deadline = time_ns() + USED_TIMEOUT_NS;
+	vq_kick(vq);
 	while (!tok && time_ns() < deadline) {
-		*isr_seen |= d->ops->isr(d);
-		tok = vq_get_used(&tvq, &len);
+		if (m == MODE_POLL)
+			*isr_seen |= d->ops->isr(d);
+		tok = vq_get_used(vq, &len);
 		if (!tok)
 			cpu_relax();
 	}
-	(void)q;
-	return tok == &pfn;
+	return tok == buf;
 }
 
-static void check_used_buffer(struct virtio_dev *d)
+/* Wait (bounded) for a counter an interrupt handler bumps. */
+static unsigned wait_for(volatile unsigned *counter)
 {
-	int64_t page;
-	uint8_t isr_in = 0, isr_out = 0;
-	bool in_ok = false, out_ok = false;
+	uint64_t deadline = time_ns() + USED_TIMEOUT_NS;
+
+	while (!*counter && time_ns() < deadline)
+		cpu_relax();
+	delay_ns(2 * NSEC_PER_MSEC); /* room for a storm to show */
+	return *counter;
+}
+
+static int vec_line = -1, vec_q = -1, vec_c = -1;
+
+static bool arm(struct virtio_dev *d, enum notify_mode m)
+{
+	if (m == MODE_INTX) {
+		vec_line = irq_alloc_vector(line_handler, d);
+		if (vec_line < 0 ||
+		    ioapic_route((unsigned)d->gsi, (uint8_t)vec_line, true,
+				 false) < 0)
+			return false;
+		ioapic_mask((unsigned)d->gsi, false);
+	} else if (m == MODE_MSIX) {
+		vec_q = irq_alloc_vector(msix_queue_handler, NULL);
+		vec_c = irq_alloc_vector(msix_config_handler, NULL);
+		if (vec_q < 0 || vec_c < 0 ||
+		    virtio_pci_msix_on(d, (uint8_t)vec_c, (uint8_t)vec_q) < 0)
+			return false;
+	}
+	return true;
+}
+
+static void disarm(struct virtio_dev *d, enum notify_mode m)
+{
+	if (m == MODE_INTX && d->gsi >= 0)
+		ioapic_mask((unsigned)d->gsi, true);
+	if (m == MODE_MSIX)
+		virtio_pci_msix_off(d);
+	if (vec_line >= 0)
+		irq_free_vector(vec_line);
+	if (vec_q >= 0)
+		irq_free_vector(vec_q);
+	if (vec_c >= 0)
+		irq_free_vector(vec_c);
+	vec_line = vec_q = vec_c = -1;
+}
+
+/*
+ * Two requests with notifications delivered the way m says: for the
+ * balloon, inflate one page then deflate it (queues 0 and 1); for the
+ * entropy device, two buffers to fill on its one queue.
+ */
+static void check_mode(struct virtio_dev *d, enum notify_mode m)
+{
+	bool bal = d->device_id == VIRTIO_ID_BALLOON;
+	static uint8_t entropy[64];
+	uint16_t qvec = m == MODE_MSIX ? VIRTIO_MSIX_QUEUE_ENTRY
+				       : VIRTIO_NO_VECTOR;
+	const char *mn = mode_name[m];
 	static uint32_t pfn;
+	uint8_t isr = 0;
+	bool up, in_ok = false, out_ok = false;
+	int64_t page = bal ? pa_alloc(&mm_zone, 0, PA_BALLOONED) : 0;
+	struct virtqueue *second = bal ? &vq_out : &vq_in;
+	void *buf = bal ? (void *)&pfn : (void *)entropy;
+	uint32_t size = bal ? sizeof(pfn) : sizeof(entropy);
 
-	if (d->device_id != VIRTIO_ID_BALLOON) {
-		tf_skip("only the balloon has a request pinprick can make",
-			"%s: used-buffer notification", d->where);
-		return;
-	}
-	page = pa_alloc(&mm_zone, 0, PA_BALLOONED);
-	if (page < 0 || virtio_begin(d, RING_FEATURES) < 0 ||
-	    virtio_setup_queue(d, 0, &tvq, 64, VIRTIO_NO_VECTOR) < 0) {
-		tf_diag("error", "%s", d->error ? d->error : "no page");
-		tf_check(false, "virtio 1.2 §3.1.1",
-			 "%s: inflate queue set up", d->where);
-		if (page >= 0)
-			pa_free(&mm_zone, (uint64_t)page, 0, PA_BALLOONED);
-		virtio_reset(d);
-		return;
-	}
+	irq_hits = irq_isr = msix_queue_hits = msix_config_hits = 0;
+	up = page >= 0 && virtio_begin(d, RING_FEATURES) == 0 && arm(d, m) &&
+	     virtio_setup_queue(d, 0, &vq_in, 64, qvec) == 0 &&
+	     (!bal || virtio_setup_queue(d, 1, &vq_out, 64, qvec) == 0);
+	if (up && m == MODE_MSIX &&
+	    d->ops->set_config_vector(d, VIRTIO_MSIX_CONFIG_ENTRY) !=
+		    VIRTIO_MSIX_CONFIG_ENTRY)
+		up = false;
+	tf_diag("error", "%s", d->error ? d->error : "");
+	if (!tf_check(up, "virtio 1.2 §3.1.1", "%s: queues set up for %s",
+		      d->where, mn))
+		goto out;
 	virtio_ready(d);
-	tf_info("%s: features %#llx, %s ring%s%s", d->where,
-		(unsigned long long)d->accepted,
-		virtio_has(d, VIRTIO_F_RING_PACKED) ? "packed" : "split",
-		virtio_has(d, VIRTIO_F_EVENT_IDX) ? ", event-idx" : "",
-		virtio_has(d, VIRTIO_F_INDIRECT_DESC) ? ", indirect" : "");
 	pfn = (uint32_t)page;
-	in_ok = balloon_roundtrip(d, 0, pfn, &isr_in);
-	tf_diag("vq_error", "%s", vq_last_error_msg(&tvq));
-	tf_check(in_ok, "virtio 1.2 §2.7.8 (used ring)",
-		 "%s: an inflate buffer comes back used (polling)", d->where);
-	tf_check(isr_in & VIRTIO_ISR_QUEUE,
-		 "virtio 1.2 §4.1.4.5 / §4.2.2 (ISR)",
-		 "%s: the ISR shows the used-buffer notification", d->where);
+	in_ok = roundtrip(d, &vq_in, buf, size, !bal, m, &isr);
+	tf_diag("vq_error", "%s", vq_last_error_msg(&vq_in));
+	tf_check(in_ok, bal ? "virtio 1.2 §2.7.8 / §5.5.6" : "virtio 1.2 §5.4",
+		 "%s: %s: %s comes back used", d->where, mn,
+		 bal ? "an inflate buffer" : "an entropy request");
+	if (m == MODE_POLL) {
+		tf_check(isr & VIRTIO_ISR_QUEUE,
+			 "virtio 1.2 §4.1.4.5 / §4.2.2 (ISR)",
+			 "%s: polling: the ISR shows the used buffer",
+			 d->where);
+	} else if (m == MODE_INTX) {
+		unsigned n = wait_for(&irq_hits);
 
-	/* Give the page back the same way: deflate queue (queue 1). */
-	virtio_reset(d);
-	virtio_free_queue(&tvq);
-	if (virtio_begin(d, RING_FEATURES) == 0 &&
-	    virtio_setup_queue(d, 1, &tvq, 64, VIRTIO_NO_VECTOR) == 0) {
-		virtio_ready(d);
-		out_ok = balloon_roundtrip(d, 1, pfn, &isr_out);
+		tf_diag("interrupts", "%u", n);
+		tf_check(n >= 1 && (irq_isr & VIRTIO_ISR_QUEUE),
+			 "virtio 1.2 §4.1.5.4 / §4.2.3.4",
+			 "%s: line interrupt on GSI %d with ISR queue bit",
+			 d->where, d->gsi);
+		tf_check_range(n, 1, 3, "virtio 1.2 §4.1.4.5.1",
+			       "%s: reading the ISR lowers the line (no "
+			       "interrupt storm)",
+			       d->where);
+	} else {
+		unsigned n = wait_for(&msix_queue_hits);
+
+		tf_diag("line_interrupts", "%u", irq_hits);
+		tf_check_range(n, 1, 3, "virtio 1.2 §4.1.5.3",
+			       "%s: MSI-X vector %d for the used buffer",
+			       d->where, vec_q);
 	}
-	tf_check(out_ok, "virtio 1.2 §5.5.6",
-		 "%s: the deflate buffer comes back used", d->where);
+	out_ok = roundtrip(d, second, buf, size, !bal, m, &isr);
+	tf_check(out_ok, bal ? "virtio 1.2 §5.5.6" : "virtio 1.2 §5.4",
+		 "%s: %s: %s comes back used", d->where, mn,
+		 bal ? "the deflate buffer" : "a second entropy request");
+out:
 	virtio_reset(d);
-	tf_check(!d->ops->queue_active(d, 1), "virtio 1.2 §2.4",
-		 "%s: reset clears the queue", d->where);
-	tf_check_u64(d->ops->get_status(d), 0, "virtio 1.2 §2.4",
-		     "%s: reset clears the status", d->where);
-	virtio_free_queue(&tvq);
-	pa_free(&mm_zone, (uint64_t)page, 0, PA_BALLOONED);
+	disarm(d, m);
+	if (m == MODE_POLL && up) {
+		tf_check(!d->ops->queue_active(d, 0) &&
+				 (!bal || !d->ops->queue_active(d, 1)),
+			 "virtio 1.2 §2.4", "%s: reset clears the queues",
+			 d->where);
+		tf_check_u64(d->ops->get_status(d), 0, "virtio 1.2 §2.4",
+			     "%s: reset clears the status", d->where);
+	}
+	virtio_free_queue(&vq_in);
+	virtio_free_queue(&vq_out);
+	if (bal && page >= 0)
+		pa_free(&mm_zone, (uint64_t)page, 0, PA_BALLOONED);
+}
+
+static void check_notifications(struct virtio_dev *d)
+{
+	if (d->device_id != VIRTIO_ID_BALLOON && d->device_id != 4) {
+		tf_skip("pinprick makes requests only to balloon and entropy",
+			"%s: used-buffer notifications", d->where);
+		return;
+	}
+	check_mode(d, MODE_POLL);
+	if (d->gsi >= 0 && ioapic_has_gsi((unsigned)d->gsi))
+		check_mode(d, MODE_INTX);
+	else
+		tf_skip("no interrupt line known for this device",
+			"%s: line interrupt", d->where);
+	if (d->msix_capable && !d->legacy)
+		check_mode(d, MODE_MSIX);
+	else
+		tf_skip(d->legacy ? "legacy interface: pinprick keeps MSI-X off"
+				  : "no MSI-X capability",
+			"%s: MSI-X", d->where);
 }
 
 static void test_devices(void)
@@ -199,7 +329,7 @@ static void test_devices(void)
 		check_features(d);
 		check_absent_queue(d);
 		check_generation(d);
-		check_used_buffer(d);
+		check_notifications(d);
 	}
 }
 
