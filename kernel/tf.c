@@ -142,6 +142,20 @@ void tf_todo(bool ok, const char *reason, const char *clause,
 	va_end(ap);
 }
 
+bool tf_check_known(bool ok, const char *deviation, const char *clause,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (ok)
+		point(true, TAP_NONE, NULL, clause, fmt, ap);
+	else
+		point(false, TAP_TODO, deviation, clause, fmt, ap);
+	va_end(ap);
+	return ok;
+}
+
 void tf_info(const char *fmt, ...)
 {
 	char buf[TAP_LINE_MAX];

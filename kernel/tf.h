@@ -66,6 +66,12 @@ void tf_skip(const char *reason, const char *fmt, ...)
 /* A documented deviation: reported with # TODO, never a failure. */
 void tf_todo(bool ok, const char *reason, const char *clause,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * A check whose failure is a known, documented deviation of the device
+ * under test: "ok" when ok, else "not ok ... # TODO deviation".
+ */
+bool tf_check_known(bool ok, const char *deviation, const char *clause,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A "# " comment line at the current depth. */
 void tf_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -12,9 +12,11 @@
  * fill.
  */
 #include "drivers/virtio/virtio.h"
+#include "kernel/ctl.h"
 #include "kernel/ioapic.h"
 #include "kernel/irq.h"
 #include "kernel/mm.h"
+#include "kernel/printf.h"
 #include "kernel/string.h"
 #include "kernel/tf.h"
 #include "kernel/time.h"
@@ -49,6 +51,37 @@ static void check_status_readback(struct virtio_dev *d)
 	virtio_reset(d);
 }
 
+/*
+ * A deliberately non-conformant driver (probe 6 of the reference): accept
+ * a feature the device never offered. §2.2.2 says a device must then fail
+ * FEATURES_OK; a device that quietly drops the bit is reported as a
+ * documented deviation.
+ */
+static void check_unoffered(struct virtio_dev *d)
+{
+	unsigned bit = 41; /* reserved for future device-independent use */
+	uint8_t st;
+
+	while (bit < 64 && (d->offered >> bit) & 1)
+		bit++;
+	if (bit == 64 || virtio_reset(d) < 0)
+		return;
+	d->ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
+	d->ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	d->ops->set_features(d, d->offered | (1ull << bit));
+	d->ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE |
+				      VIRTIO_STATUS_DRIVER |
+				      VIRTIO_STATUS_FEATURES_OK);
+	st = d->ops->get_status(d);
+	tf_diag("unoffered_bit", "%u", bit);
+	tf_diag("status", "%#x", st);
+	tf_check_known(!(st & VIRTIO_STATUS_FEATURES_OK),
+		       "the device accepts FEATURES_OK and drops the bit",
+		       "virtio 1.2 §2.2.2",
+		       "%s: FEATURES_OK refused when the driver takes "
+		       "unoffered bit %u", d->where, bit);
+}
+
 static void check_features(struct virtio_dev *d)
 {
 	int rc = virtio_begin(d, d->legacy ? 0xffffffffull : ~0ull);
@@ -67,6 +100,7 @@ static void check_features(struct virtio_dev *d)
 		tf_check(d->offered & VQ_FEAT(VIRTIO_F_VERSION_1),
 			 "virtio 1.2 §6.1",
 			 "%s: a modern transport offers VERSION_1", d->where);
+		check_unoffered(d);
 	}
 	virtio_reset(d);
 }
@@ -291,6 +325,95 @@ out:
 		pa_free(&mm_zone, (uint64_t)page, 0, PA_BALLOONED);
 }
 
+/* "actual=<bytes>" from the runner's query-balloon. */
+static bool guest_size(uint64_t *bytes)
+{
+	char reply[CTL_LINE_MAX];
+
+	if (ctl_request("query-balloon", NULL, reply, sizeof(reply),
+			2 * NSEC_PER_SEC) != CTL_OK ||
+	    strncmp(reply, "actual=", 7))
+		return false;
+	return str_to_u64(reply + 7, strlen(reply + 7), bytes);
+}
+
+static bool host_balloon(uint64_t guest_bytes)
+{
+	char args[32];
+
+	ksnprintf(args, sizeof(args), "%llu", (unsigned long long)guest_bytes);
+	return ctl_request("balloon", args, NULL, 0, 2 * NSEC_PER_SEC) ==
+	       CTL_OK;
+}
+
+/*
+ * The host changes the balloon's target (QMP "balloon"): the device must
+ * announce the configuration change (ISR bit 1 / its interrupt, §4.1.4.5,
+ * §2.5.2), change config_generation (§2.5.1), and show the new num_pages.
+ */
+static void check_config_change(struct virtio_dev *d, enum notify_mode m)
+{
+	const char *mn = mode_name[m];
+	uint64_t ram = 0, deadline;
+	uint32_t gen0, gen1, num_pages = 0;
+	uint8_t isr = 0;
+	bool asked;
+
+	if (!ctl_connect(2 * NSEC_PER_SEC) || !guest_size(&ram)) {
+		tf_skip(ctl_connected() ? "the runner has no QMP balloon"
+					: ctl_unavailable_reason(),
+			"%s: %s: configuration change", d->where, mn);
+		return;
+	}
+	irq_hits = irq_isr = 0;
+	if (virtio_begin(d, 0) < 0 || !arm(d, m)) {
+		tf_check(false, "virtio 1.2 §3.1.1", "%s: %s: device set up",
+			 d->where, mn);
+		virtio_reset(d);
+		disarm(d, m);
+		return;
+	}
+	virtio_ready(d);
+	gen0 = d->ops->generation(d);
+	/* 4 MiB of balloon: num_pages becomes 1024. */
+	asked = host_balloon(ram - (4u << 20));
+	deadline = time_ns() + USED_TIMEOUT_NS;
+	while (time_ns() < deadline) {
+		if (m == MODE_POLL)
+			isr |= d->ops->isr(d);
+		else
+			isr |= irq_isr;
+		if (isr & VIRTIO_ISR_CONFIG)
+			break;
+		cpu_relax();
+	}
+	gen1 = d->ops->generation(d);
+	virtio_config_read(d, 0, &num_pages, sizeof(num_pages));
+	tf_diag("isr", "%#x", isr);
+	tf_diag("interrupts", "%u", irq_hits);
+	tf_check(asked && (isr & VIRTIO_ISR_CONFIG),
+		 "virtio 1.2 §2.5.2 / §4.1.4.5",
+		 "%s: %s: the target change is announced (ISR bit 1)",
+		 d->where, mn);
+	if (m == MODE_INTX)
+		tf_check(irq_hits >= 1, "virtio 1.2 §4.1.5.4",
+			 "%s: the configuration change raised the line",
+			 d->where);
+	tf_check_u64(num_pages, 1024, "virtio 1.2 §5.5.4",
+		     "%s: %s: num_pages is the host's new target", d->where,
+		     mn);
+	if (!d->legacy) {
+		tf_diag("before", "%u", gen0);
+		tf_diag("after", "%u", gen1);
+		tf_check(gen1 != gen0, "virtio 1.2 §2.5.1",
+			 "%s: config_generation changed with the config",
+			 d->where);
+	}
+	host_balloon(ram);
+	virtio_reset(d);
+	disarm(d, m);
+}
+
 static void check_notifications(struct virtio_dev *d)
 {
 	if (d->device_id != VIRTIO_ID_BALLOON && d->device_id != 4) {
@@ -310,6 +433,11 @@ static void check_notifications(struct virtio_dev *d)
 		tf_skip(d->legacy ? "legacy interface: pinprick keeps MSI-X off"
 				  : "no MSI-X capability",
 			"%s: MSI-X", d->where);
+	if (d->device_id != VIRTIO_ID_BALLOON)
+		return;
+	check_config_change(d, MODE_POLL);
+	if (d->gsi >= 0 && ioapic_has_gsi((unsigned)d->gsi))
+		check_config_change(d, MODE_INTX);
 }
 
 static void test_devices(void)
