@@ -77,9 +77,12 @@ bool acpi_init(uint64_t rsdp_hint)
 	if (!pa) {
 		uint64_t ebda;
 
+		/* The EBDA pointer lives in page 0, which stays unmapped to
+		 * catch NULL dereferences: map it for this one read only. */
 		if (paging_map(0x400, 0x100, MAP_RODATA) < 0)
 			return false;
 		ebda = (uint64_t)(*(volatile uint16_t *)0x40e) << 4;
+		paging_unmap(0, 4096);
 		if (ebda >= 0x80000 && ebda < 0xa0000)
 			pa = scan_rsdp(ebda, 1024);
 		if (!pa)
