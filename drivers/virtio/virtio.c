@@ -205,6 +205,8 @@ int virtio_setup_queue(struct virtio_dev *d, unsigned q, struct virtqueue *vq,
 	}
 	m->vq = vq;
 	m->dev = d;
+	/* Nothing allocated yet: release() must not free PFN 0. */
+	m->pfn[0] = m->pfn[1] = m->pfn[2] = -1;
 	s.size = size;
 	s.index = (uint16_t)q;
 	s.features = d->accepted;

@@ -334,6 +334,15 @@ struct virtqueue {
 	uint64_t errors;   /* device errors detected */
 	uint64_t kicks;	   /* vq_kick calls with something added */
 	uint64_t notifies; /* of those, how many notified the device */
+	/*
+	 * Public, set by the driver after init: a used length above the
+	 * writable bytes is clamped and counted in len_clamped instead of
+	 * breaking the queue. For devices whose lengths mean nothing (the
+	 * balloon, virtio 1.2 §5.5.6.2.1: old devices report the whole
+	 * descriptor length and drivers should ignore it).
+	 */
+	bool lax_used_len;
+	uint64_t len_clamped;
 
 	/* Private. */
 	const struct vq_ops *ops;

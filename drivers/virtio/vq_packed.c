@@ -238,6 +238,10 @@ static void *packed_get_used(struct virtqueue *vq, uint32_t *len)
 				vq->index, id);
 		return NULL;
 	}
+	if (ulen > s->in_len && vq->lax_used_len) {
+		vq->len_clamped++;
+		ulen = s->in_len;
+	}
 	if (ulen > s->in_len) {
 		vq_device_error(vq, VQ_ERR_USED_LEN,
 				"packed q%u: used len %u > %u writable bytes "

@@ -6,7 +6,7 @@
 #include "kernel/tf.h"
 
 extern const struct tf_suite suite_platform, suite_allocator, suite_vmware,
-	suite_virtio_transport;
+	suite_virtio_transport, suite_virtio_balloon, suite_virtio_balloon_probes;
 extern const struct tf_suite suite_selftest_fail, suite_selftest_crash,
 	suite_selftest_hang;
 
@@ -15,6 +15,8 @@ const struct tf_suite *const tf_suites[] = {
 	&suite_allocator,
 	&suite_vmware,
 	&suite_virtio_transport,
+	&suite_virtio_balloon,
+	&suite_virtio_balloon_probes,
 	&suite_selftest_fail,
 	&suite_selftest_crash,
 	&suite_selftest_hang,
