@@ -119,6 +119,17 @@ static bool set_exit(struct cmdline_opts *o, char *v)
 	return false;
 }
 
+static bool set_run(struct cmdline_opts *o, char *v)
+{
+	if (!strcmp(v, "tests"))
+		o->run = RUN_TESTS;
+	else if (!strcmp(v, "follow"))
+		o->run = RUN_FOLLOW;
+	else
+		return false;
+	return true;
+}
+
 static bool set_virtio_mmio(struct cmdline_opts *o, char *v)
 {
 	if (!*v || !strchr(v, '@') || o->nr_virtio_mmio == CMD_MAX_MMIO)
@@ -137,6 +148,7 @@ static const struct opt options[] = {
 	{ "reserve", true, set_reserve, "pages, or a size with K, M or G" },
 	{ "exit", true, set_exit, "auto, debugexit, acpi or halt" },
 	{ "virtio_mmio.device", true, set_virtio_mmio, "SIZE@BASE:IRQ" },
+	{ "run", true, set_run, "tests or follow" },
 };
 
 static void add_error(struct cmdline_opts *o, const char *fmt, const char *a,

@@ -6,6 +6,7 @@
  *	budget=MS	default per-test time budget       tap=13|14
  *	reserve=N[K|M|G]  reserve floor (pages, or a size)  exit=auto|debugexit|acpi|halt
  *	virtio_mmio.device=SIZE@BASE:IRQ  (QEMU microvm appends these)
+ *	run=tests|follow  follow: be a plain balloon guest (no tests)
  *
  * Parsing never stops at a bad option: each unknown or malformed one is
  * kept, with its text, and reported as a failed check; the rest still
@@ -25,6 +26,8 @@
 #define CMD_MAX_MMIO 32
 #define CMD_BUF 2048
 
+enum run_mode { RUN_TESTS, RUN_FOLLOW };
+
 struct cmdline_opts {
 	const char *suites[CMD_MAX_NAMES];
 	unsigned nr_suites; /* 0 = all */
@@ -38,6 +41,7 @@ struct cmdline_opts {
 	uint64_t reserve_pages;
 	bool reserve_set;
 	enum exit_method exit;
+	enum run_mode run;
 	const char *virtio_mmio[CMD_MAX_MMIO];
 	unsigned nr_virtio_mmio;
 

@@ -6,6 +6,7 @@
  * (so a fault is a readable crash report, not a silent triple fault), then
  * memory, paging, time and the local APIC that the test budgets rely on.
  */
+#include "drivers/virtio/vbal_irq.h"
 #include "drivers/virtio/virtio.h"
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
@@ -116,5 +117,10 @@ void kernel_main(struct boot_info *bi)
 	virtio_probe_all(opts.virtio_mmio, opts.nr_virtio_mmio);
 	print_boot_facts(bi);
 
+	if (opts.run == RUN_FOLLOW) {
+		for (unsigned i = 0; i < opts.nr_errors; i++)
+			kprintf("# command line: %s\n", opts.errors[i]);
+		pp_exit(vbal_follow_run() == 0 ? EXIT_PASS : EXIT_FAIL);
+	}
 	pp_exit((enum exit_code)tf_main(&opts));
 }

@@ -220,4 +220,27 @@ qemu_plain "plain boot" q35 5G 1
 qemu_plain "plain boot" microvm 48M 1
 qemu_plain "plain boot" microvm 3500M 2
 
+# run=follow: the guest as a plain balloon guest, driven by hand over QMP.
+follow_boot() { # machine device
+	local log=$logs/follow-$1.log sock=$logs/follow-$1.qmp out
+	rm -f "$log" "$sock"
+	timeout 60 qemu-system-x86_64 -M "$1" -m 128M -accel tcg -display none \
+		-nodefaults -no-reboot -serial "file:$log" \
+		-qmp "unix:$sock,server=on,wait=off" -device "$2" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-kernel "$kernel" -append run=follow </dev/null >/dev/null 2>&1 &
+	local qpid=$!
+	if out=$(perl tests/follow.pl "$sock" "$log" 134217728 32 4 0 2>&1); then
+		pass "run=follow on $1 follows QMP balloon to 32, 4 and 0 MiB"
+	else
+		note "$out"
+		fail "run=follow on $1 ($log): $out"
+	fi
+	kill "$qpid" 2>/dev/null
+	wait "$qpid" 2>/dev/null
+	rm -f "$sock"
+}
+follow_boot pc virtio-balloon-pci
+follow_boot microvm virtio-balloon-device
+
 summary

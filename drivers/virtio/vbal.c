@@ -52,14 +52,32 @@ const char *vbal_feature_name(unsigned bit)
 	if (bit < sizeof(names) / sizeof(names[0]))
 		return names[bit];
 	switch (bit) {
+	case 24:
+		return "NOTIFY_ON_EMPTY";
+	case 27:
+		return "ANY_LAYOUT";
 	case VIRTIO_F_INDIRECT_DESC:
 		return "INDIRECT_DESC";
 	case VIRTIO_F_EVENT_IDX:
 		return "EVENT_IDX";
 	case VIRTIO_F_VERSION_1:
 		return "VERSION_1";
+	case 33:
+		return "ACCESS_PLATFORM";
 	case VIRTIO_F_RING_PACKED:
 		return "RING_PACKED";
+	case 35:
+		return "IN_ORDER";
+	case 36:
+		return "ORDER_PLATFORM";
+	case 37:
+		return "SR_IOV";
+	case 38:
+		return "NOTIFICATION_DATA";
+	case 39:
+		return "NOTIF_CONFIG_DATA";
+	case 40:
+		return "RING_RESET";
 	default:
 		return "?";
 	}

@@ -1,6 +1,7 @@
 /*
- * vbal_irq.h - attach a virtio-balloon to a line interrupt or to MSI-X in
- * the kernel (vbal_irq.c). Polling needs nothing.
+ * vbal_irq.h - the kernel's glue around the virtio-balloon driver: attach
+ * it to a line interrupt or to MSI-X (vbal_irq.c; polling needs nothing),
+ * and the run=follow mode (vbal_follow.c).
  */
 #ifndef PINPRICK_VBAL_IRQ_H
 #define PINPRICK_VBAL_IRQ_H
@@ -16,5 +17,12 @@ int vbal_irq_attach(struct vbal *vb, struct virtio_dev *d,
 		    enum virtio_irq_mode mode);
 /* After vbal_teardown. */
 void vbal_irq_detach(struct virtio_dev *d);
+
+/*
+ * run=follow (vbal_follow.c): follow the host's target until shut down,
+ * one "#" line per change. Returns only on failure (-1) or, with no
+ * balloon, at once (0).
+ */
+int vbal_follow_run(void);
 
 #endif

@@ -186,21 +186,38 @@ void vbt_check_accounting(const char *when)
 
 void vbt_dirty_free_memory(uint8_t pattern)
 {
-	int64_t head = 0, pfn;
+	uint64_t n, head = vbt_workload_take_all(&n);
 
-	/* Take every free block above the reserve, write each page once,
-	 * chain them through their first word, then give them back. */
+	/* Every page above the reserve is written once (after its first
+	 * word, which holds the chain), then given back. */
+	for (uint64_t p = head; p;
+	     p = *(uint64_t *)(uintptr_t)(p << PA_PAGE_SHIFT))
+		memset((uint8_t *)(uintptr_t)(p << PA_PAGE_SHIFT) + 8, pattern,
+		       PA_PAGE_SIZE - 8);
+	vbt_workload_release(head);
+}
+
+/* Pages chained through their first word: no array to size. */
+uint64_t vbt_workload_take_all(uint64_t *pages)
+{
+	int64_t pfn;
+	uint64_t head = 0;
+
+	*pages = 0;
 	while ((pfn = pa_alloc(&mm_zone, 0, PA_WORKLOAD)) > 0) {
-		uint64_t *p = (uint64_t *)(uintptr_t)((uint64_t)pfn << 12);
-
-		memset(p, pattern, PA_PAGE_SIZE);
-		p[0] = (uint64_t)head;
-		head = pfn;
+		*(uint64_t *)(uintptr_t)((uint64_t)pfn << 12) = head;
+		head = (uint64_t)pfn;
+		(*pages)++;
 	}
-	while (head > 0) {
-		uint64_t next = *(uint64_t *)(uintptr_t)((uint64_t)head << 12);
+	return head;
+}
 
-		pa_free(&mm_zone, (uint64_t)head, 0, PA_WORKLOAD);
-		head = (int64_t)next;
+void vbt_workload_release(uint64_t head)
+{
+	while (head) {
+		uint64_t next = *(uint64_t *)(uintptr_t)(head << 12);
+
+		pa_free(&mm_zone, head, 0, PA_WORKLOAD);
+		head = next;
 	}
 }

@@ -45,6 +45,10 @@ bool vbt_follow(uint64_t want, uint64_t timeout_ns);
 /* vbal_check(exclusive) as a check. */
 void vbt_check_accounting(const char *when);
 
+/* A workload takes every page above the reserve; release gives them back. */
+uint64_t vbt_workload_take_all(uint64_t *pages);
+void vbt_workload_release(uint64_t head);
+
 /* Touch every page currently free (so the host has it resident). */
 void vbt_dirty_free_memory(uint8_t pattern);
 

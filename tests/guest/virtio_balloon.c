@@ -278,8 +278,8 @@ out:
 static void oom_case(bool feature)
 {
 	const char *fn = feature ? "with DEFLATE_ON_OOM" : "without it";
-	uint64_t before, host_before = 0, host_after = 0;
-	int64_t got;
+	uint64_t before, host_before = 0, host_after = 0, wl, wl_pages;
+	int64_t got, extra;
 
 	if (!vbt_up(feature ? 0 : 1ull << VBAL_F_DEFLATE_ON_OOM,
 		    vbt_default_mode()))
@@ -297,10 +297,20 @@ static void oom_case(bool feature)
 	before = vbt.b.size;
 	if (ctl_connected())
 		vbt_query(&host_before);
+	/* The workload takes everything above the reserve and wants more. */
+	wl = vbt_workload_take_all(&wl_pages);
+	extra = pa_alloc(&mm_zone, 0, PA_WORKLOAD);
+	tf_diag("workload_pages", "%llu", (unsigned long long)wl_pages);
+	tf_check(extra == PA_ERR_RESERVE, "pinprick reserve floor",
+		 "%s: the workload is out of memory", fn);
 	got = vbal_oom(&vbt, 256);
+	extra = pa_alloc(&mm_zone, 0, PA_WORKLOAD);
 	if (feature) {
 		tf_check_u64((uint64_t)got, 256, "§5.5.6.1 D8 D9",
 			     "%s: 256 pages deflated for the workload", fn);
+		tf_check(extra > 0, "§5.5.6.1 D8",
+			 "%s: and the workload's next page comes from them",
+			 fn);
 		tf_check_u64(vbt.actual, before - 256, "§5.5.6.1 D14",
 			     "%s: and actual tells the host", fn);
 		if (ctl_connected() && vbt_query(&host_after))
@@ -310,11 +320,16 @@ static void oom_case(bool feature)
 	} else {
 		tf_check_u64((uint64_t)got, 0, "§5.5.6.1 D7",
 			     "%s: the balloon is not touched", fn);
+		tf_check(extra == PA_ERR_RESERVE, "§5.5.6.1 D7",
+			 "%s: the workload stays out of memory", fn);
 		tf_check_u64(vbt.b.size, before, "§5.5.6.1 D7",
 			     "%s: balloon size unchanged", fn);
 		tf_check_u64(mm_zone.count[PA_BALLOONED], before,
 			     "§5.5.6.1 D7", "%s: allocator unchanged", fn);
 	}
+	if (extra > 0)
+		pa_free(&mm_zone, (uint64_t)extra, 0, PA_WORKLOAD);
+	vbt_workload_release(wl);
 	vbt_check_accounting(fn);
 	vbt_down();
 }

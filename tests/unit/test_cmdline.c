@@ -22,7 +22,7 @@ static void test_all_options(void)
 {
 	UT_CHECK_EQ(cmdline_parse("  suite=platform,allocator seed=0x10 "
 				  "verbose\tbudget=500 tap=13 reserve=4M "
-				  "exit=halt scenario=cycle "
+				  "exit=halt scenario=cycle run=follow "
 				  "virtio_mmio.device=512@0xfeb00e00:12",
 				  &o),
 		    0);
@@ -38,6 +38,7 @@ static void test_all_options(void)
 	UT_CHECK_EQ(o.reserve_pages, 1024);
 	UT_CHECK(o.reserve_set);
 	UT_CHECK_EQ(o.exit, EXIT_HALT);
+	UT_CHECK_EQ(o.run, RUN_FOLLOW);
 	UT_CHECK_EQ(o.nr_scenarios, 1);
 	UT_CHECK_EQ(o.nr_virtio_mmio, 1);
 	UT_CHECK_STR(o.virtio_mmio[0], "512@0xfeb00e00:12");
@@ -82,7 +83,7 @@ static void test_malformed_values(void)
 {
 	const char *bad[] = {
 		"seed=", "seed=18446744073709551616", "seed=0x", "budget=0",
-		"budget=3600001", "tap=12", "exit=reboot", "suite=",
+		"budget=3600001", "tap=12", "exit=reboot", "suite=", "run=x",
 		"suite=a,,b", "suite=a,", "virtio_mmio.device=nonsense",
 		"seed", "=x",
 	};

@@ -1,0 +1,108 @@
+/*
+ * vbal_follow.c - run=follow: pinprick as a plain virtio-balloon guest.
+ *
+ * No tests: the guest brings the balloon up and follows the host's target
+ * until it is shut down, printing one "#" line per change, so a person at
+ * the QEMU monitor ("balloon 96") or another harness can watch what the
+ * balloon does. Between changes the CPU halts until the next interrupt
+ * (or, without a routable line, polls every 10 ms).
+ */
+#include "drivers/virtio/vbal_irq.h"
+#include "kernel/mm.h"
+#include "kernel/console.h"
+#include "kernel/printf.h"
+#include "kernel/time.h"
+#include "kernel/x86.h"
+
+#define STEP_PAGES (1u << 14) /* 64 MiB between progress checks */
+
+static struct vbal follow_vb;
+
+static void print_state(const struct vbal *vb, uint64_t ms)
+{
+	const struct balloon_shortfall *s = &vb->b.shortfall;
+
+	kprintf("# follow: target %u pages (%u MiB), balloon %llu pages "
+		"(%llu MiB), free %llu MiB, %llu ms",
+		vb->num_pages, vb->num_pages >> 8,
+		(unsigned long long)vb->b.size,
+		(unsigned long long)(vb->b.size >> 8),
+		(unsigned long long)(mm_zone.count[PA_FREE] >> 8),
+		(unsigned long long)ms);
+	if (s->active)
+		kprintf("; short by %llu pages (reserve %llu, pinned %llu)",
+			(unsigned long long)(s->target - s->achieved),
+			(unsigned long long)s->reserve,
+			(unsigned long long)s->pinned);
+	kprintf("\n");
+}
+
+/* Move until the target is met or the balloon cannot move further. */
+static void catch_up(struct vbal *vb)
+{
+	uint64_t t0 = time_ns();
+	int64_t moved;
+
+	do {
+		moved = balloon_step(&vb->b, STEP_PAGES);
+	} while (moved > 0 && vb->up && vbal_change(vb) != 0);
+	print_state(vb, (time_ns() - t0) / NSEC_PER_MSEC);
+}
+
+static void wait_for_news(struct vbal *vb)
+{
+	if (vb->cfg.irq_mode == VIRTIO_IRQ_POLL) {
+		delay_ns(10 * NSEC_PER_MSEC);
+		return;
+	}
+	/* sti's one-instruction shadow covers hlt: an interrupt that lands
+	 * after the check still wakes us. */
+	irq_disable();
+	if (!vb->config_pending)
+		__asm__ volatile("sti; hlt" ::: "memory");
+	irq_enable();
+}
+
+int vbal_follow_run(void)
+{
+	struct vbal *vb = &follow_vb;
+	struct virtio_dev *d = NULL;
+	struct vbal_cfg cfg = { .zone = &mm_zone,
+				.queue_vector = VIRTIO_NO_VECTOR };
+	int64_t last = -1;
+
+	for (unsigned i = 0; i < virtio_nr_devices && !d; i++)
+		if (virtio_devices[i]->device_id == VIRTIO_ID_BALLOON)
+			d = virtio_devices[i];
+	if (!d) {
+		kprintf("1..0 # SKIP run=follow: no virtio-balloon\n");
+		return 0;
+	}
+	cfg.dev = d;
+	cfg.irq_mode = vbal_irq_attach(vb, d, VIRTIO_IRQ_INTX) == 0
+			       ? VIRTIO_IRQ_INTX
+			       : VIRTIO_IRQ_POLL;
+	if (vbal_init(vb, &cfg) < 0) {
+		kprintf("Bail out! run=follow: %s: %s\n", d->where,
+			vb->error ? vb->error : "set-up failed");
+		return -1;
+	}
+	irq_enable();
+	kprintf("# follow: virtio-balloon at %s (%s), %s, features %#llx; "
+		"following the host's target until shut down\n",
+		d->where, d->ops->name, virtio_irq_mode_name(cfg.irq_mode),
+		(unsigned long long)d->accepted);
+	for (;;) {
+		vbal_service(vb);
+		if (!vb->up)
+			break;
+		if (vbal_change(vb) != 0 && (int64_t)vb->num_pages != last) {
+			last = vb->num_pages;
+			catch_up(vb);
+		}
+		wait_for_news(vb);
+	}
+	kprintf("Bail out! run=follow: the device failed: %s\n",
+		vb->error ? vb->error : "?");
+	return -1;
+}

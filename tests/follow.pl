@@ -1,0 +1,81 @@
+#!/usr/bin/perl
+# follow.pl - drive a pinprick guest booted with run=follow through QMP,
+# as a person at the monitor would, and check its serial log answers.
+#
+#	follow.pl QMP-SOCKET SERIAL-LOG RAM-BYTES MIB...
+#
+# For each MIB: QMP "balloon" to RAM - MIB MiB (the size the guest should
+# have), then wait for the guest's "# follow: target N pages ... balloon N
+# pages" line. Finally "quit". Every wait is bounded; exit 0 when every
+# line came, 1 otherwise, with the reason on stderr.
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+use IO::Select;
+
+my ($sock_path, $log, $ram, @mibs) = @ARGV;
+die "usage: follow.pl QMP-SOCKET SERIAL-LOG RAM-BYTES MIB...\n" unless @mibs;
+
+sub log_has {
+	my ($re, $secs) = @_;
+	for (1 .. $secs * 20) {
+		if (open my $f, '<', $log) {
+			local $/;
+			my $t = <$f>;
+			return 1 if defined $t && $t =~ $re;
+		}
+		select(undef, undef, undef, 0.05);
+	}
+	return 0;
+}
+
+# One QMP reply (skipping events), within 5 s.
+sub qmp_reply {
+	my ($q) = @_;
+	my $sel = IO::Select->new($q);
+	my $buf = '';
+	while ($sel->can_read(5)) {
+		my $n = sysread($q, my $chunk, 4096);
+		return undef unless $n;
+		$buf .= $chunk;
+		while ($buf =~ s/^([^\n]*)\n//) {
+			my $line = $1;
+			return $line if $line =~ /"return"|"error"|"QMP"/;
+		}
+		return undef if length($buf) > 65536;
+	}
+	return undef;
+}
+
+sub qmp {
+	my ($q, $cmd) = @_;
+	print $q "$cmd\n";
+	my $r = qmp_reply($q);
+	die "QMP: no answer to $cmd\n" unless defined $r;
+	die "QMP: $cmd: $r\n" if $r =~ /"error"/;
+}
+
+log_has(qr/following the host's target/, 20) or die "no run=follow banner in $log\n";
+my $q;
+for (1 .. 50) {
+	last if $q = IO::Socket::UNIX->new(Peer => $sock_path);
+	select(undef, undef, undef, 0.1);
+}
+die "cannot connect to $sock_path\n" unless $q;
+defined qmp_reply($q) or die "no QMP greeting\n";
+qmp($q, '{"execute":"qmp_capabilities"}');
+my $ok = 1;
+for my $mib (@mibs) {
+	my $pages = $mib * 256;
+	qmp($q, '{"execute":"balloon","arguments":{"value":' . ($ram - $mib * 1048576) . '}}');
+	if (log_has(qr/follow: target $pages pages \(\d+ MiB\), balloon $pages pages/, 20)) {
+		print "follow: $mib MiB ok\n";
+	} else {
+		print STDERR "follow: no line for a $mib MiB balloon\n";
+		$ok = 0;
+		last;
+	}
+}
+print $q '{"execute":"quit"}' . "\n";
+qmp_reply($q);
+exit($ok ? 0 : 1);
