@@ -180,6 +180,14 @@ static int setup_queues(struct vbal *vb)
 		 * report the whole buffer. Count them, never trust them. */
 		vb->vq[q].lax_used_len = true;
 	}
+	/*
+	 * The driver polls the hint queue and never waits on its interrupt.
+	 * Keeping it off also sidesteps a QEMU 7.2 TCG abort: the hint
+	 * iothread raises the interrupt without the big lock and
+	 * tcg_handle_interrupt asserts (seen here; KVM is unaffected).
+	 */
+	if (vb->qidx[VBAL_Q_HINT] >= 0)
+		vq_disable_cb(&vb->vq[VBAL_Q_HINT]);
 	return 0;
 }
 

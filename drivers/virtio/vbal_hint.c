@@ -80,6 +80,7 @@ static void open_round(struct vbal *vb, uint32_t id)
 		vb->hint_stopped = true;
 		vb->st.hint_stops++;
 	}
+	vq_disable_cb(vq); /* still polled only (see vbal.c) */
 	vq_kick(vq);
 }
 

@@ -16,6 +16,7 @@
 
 struct vbal vbt;
 struct virtio_dev *vbt_dev;
+uint32_t vbt_poison_val;
 static uint64_t ram_bytes;
 
 bool vbt_present(const char *what)
@@ -43,7 +44,7 @@ bool vbt_up(uint64_t features_off, enum virtio_irq_mode mode)
 		.dev = vbt_dev,
 		.zone = &mm_zone,
 		.features_off = features_off,
-		.poison_val = 0, /* as Linux with init_on_free */
+		.poison_val = vbt_poison_val, /* 0: as Linux, init_on_free */
 		.irq_mode = mode,
 		.queue_vector = mode == VIRTIO_IRQ_MSIX ? VIRTIO_MSIX_QUEUE_ENTRY
 							: VIRTIO_NO_VECTOR,
