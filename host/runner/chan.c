@@ -17,6 +17,8 @@
 
 #include "host/runner/util.h"
 
+static void chan_sync_events(struct ctl *ctl);
+
 int chan_init(struct chan *c, const char *com2_path, const char *qmp_path,
 	      bool verbose, uint64_t now)
 {
@@ -29,6 +31,7 @@ int chan_init(struct chan *c, const char *com2_path, const char *qmp_path,
 	c->com2_done = !com2_path;
 	ctl_init(&c->ctl, c);
 	c->ctl.qmp = &c->qmp;
+	c->ctl.sync_events = chan_sync_events;
 	return lbuf_init(&c->com2_in, CTL_MAX_LINE);
 }
 
@@ -170,6 +173,7 @@ static void chan_event(struct chan *c, json_t *ev)
 
 	if (!name)
 		name = "?";
+	ctl_qmp_event(&c->ctl, name, data);
 	if (!strcmp(name, "SHUTDOWN")) {
 		const char *r =
 			json_string_value(json_object_get(data, "reason"));
@@ -185,10 +189,31 @@ static void chan_event(struct chan *c, json_t *ev)
 	free(text);
 }
 
-void chan_service(struct chan *c, const struct pollfd *fds, int n, uint64_t now)
+/* Events may have been read while a command waited for its answer, with
+ * nothing left on the socket to wake poll(): take them every time. */
+static void chan_events(struct chan *c)
 {
 	json_t *ev;
 
+	while (c->qmp && (ev = qmp_pop_event(c->qmp))) {
+		chan_event(c, ev);
+		json_decref(ev);
+	}
+}
+
+/* ctl's sync_events: what QEMU has sent so far, before a verb answers. */
+static void chan_sync_events(struct ctl *ctl)
+{
+	struct chan *c = ctl->user;
+
+	if (!c->qmp)
+		return;
+	qmp_pump(c->qmp); /* a closed socket is noticed in chan_service */
+	chan_events(c);
+}
+
+void chan_service(struct chan *c, const struct pollfd *fds, int n, uint64_t now)
+{
 	c->now = now;
 	for (int i = 0; i < n; i++) {
 		if (!fds[i].revents)
@@ -201,10 +226,7 @@ void chan_service(struct chan *c, const struct pollfd *fds, int n, uint64_t now)
 		} else if (c->qmp && fds[i].fd == qmp_fd(c->qmp)) {
 			int rc = qmp_pump(c->qmp);
 
-			while ((ev = qmp_pop_event(c->qmp))) {
-				chan_event(c, ev);
-				json_decref(ev);
-			}
+			chan_events(c);
 			if (rc) {
 				qmp_close(c->qmp);
 				c->qmp = NULL;
@@ -212,6 +234,8 @@ void chan_service(struct chan *c, const struct pollfd *fds, int n, uint64_t now)
 			}
 		}
 	}
+	chan_events(c);
+	ctl_tick(&c->ctl, now);
 	if (c->com2_fd >= 0 && c->out_len)
 		chan_flush(c);
 }

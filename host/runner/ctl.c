@@ -6,8 +6,10 @@
 #include "host/runner/ctl.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "host/runner/ctl_verbs.h"
 #include "host/runner/qmp.h"
 #include "host/runner/util.h"
 #include "host/runner/vmw_bridge.h"
@@ -85,11 +87,33 @@ static const char *ctl_vmw_faults(struct ctl *c, const struct ctl_req *r,
 	return NULL;
 }
 
-#define CTL_QMP_MS 2000
-
-static struct qmp *ctl_qmp(struct ctl *c)
+struct qmp *ctl_qmp(struct ctl *c)
 {
 	return c->qmp ? *c->qmp : NULL;
+}
+
+const char *ctl_qmp_call(struct qmp *q, const char *cmd, json_t *args,
+			 json_t **reply, char *payload, size_t size)
+{
+	char *text = NULL;
+	const char *desc;
+
+	if (args) {
+		text = json_dumps(args, JSON_COMPACT);
+		json_decref(args);
+		if (!text) {
+			snprintf(payload, size, "cannot encode the arguments");
+			return "qmp-error";
+		}
+	}
+	if (qmp_execute(q, cmd, text, CTL_QMP_MS, reply) == QMP_OK) {
+		free(text);
+		return NULL;
+	}
+	free(text);
+	desc = qmp_last_error(q)->desc;
+	util_sanitize(payload, size, desc, strlen(desc));
+	return "qmp-error";
 }
 
 /*
@@ -151,6 +175,12 @@ static const struct ctl_verb ctl_verb_table[] = {
 	{"vmw-faults", 0, 1, ctl_vmw_faults},
 	{"balloon", 1, 1, ctl_balloon},
 	{"query-balloon", 0, 0, ctl_query_balloon},
+	{"host-rss", 0, 0, ctl_host_rss},
+	{"stats-interval", 1, 1, ctl_stats_interval},
+	{"guest-stats", 0, 0, ctl_guest_stats},
+	{"balloon-events", 0, 0, ctl_balloon_events},
+	{"migrate-start", 0, 0, ctl_migrate_start},
+	{"migrate-status", 0, 0, ctl_migrate_status},
 };
 
 const struct ctl_verb *ctl_verbs(size_t *count)
@@ -256,6 +286,33 @@ static bool ctl_rate_ok(struct ctl *c, uint64_t now_ms, char *note,
 	return false;
 }
 
+size_t ctl_finish_answer(char *answer, size_t len, size_t answer_size,
+			 const char *payload)
+{
+	size_t limit = answer_size - 2, plen = strlen(payload), room;
+
+	if (limit > CTL_MAX_LINE - 1)
+		limit = CTL_MAX_LINE - 1;
+	if (len > limit)
+		len = limit;
+	room = len + 1 < limit ? limit - len - 1 : 0;
+	if (plen > room) {
+		size_t cut = room;
+
+		while (cut && payload[cut] != ' ')
+			cut--;
+		plen = cut ? cut : room;
+	}
+	if (plen) {
+		answer[len++] = ' ';
+		memcpy(answer + len, payload, plen);
+		len += plen;
+	}
+	answer[len++] = '\n';
+	answer[len] = '\0';
+	return len;
+}
+
 size_t ctl_handle(struct ctl *c, const char *line, size_t len, bool cut,
 		  uint64_t now_ms, char *answer, size_t answer_size, char *note,
 		  size_t note_size)
@@ -296,17 +353,12 @@ size_t ctl_handle(struct ctl *c, const char *line, size_t len, bool cut,
 	}
 	if (reason) {
 		c->errors++;
-		n = snprintf(answer, answer_size, "PP! %lu err %s\n", r.id,
+		n = snprintf(answer, answer_size, "PP! %lu err %s", r.id,
 			     reason);
 	} else {
-		n = snprintf(answer, answer_size, "PP! %lu ok%s%s\n", r.id,
-			     payload[0] ? " " : "", payload);
+		n = snprintf(answer, answer_size, "PP! %lu ok", r.id);
 	}
 	if (n < 0 || answer_size < 2)
 		return 0;
-	if ((size_t)n >= answer_size) { /* cut, but still one line */
-		n = (int)answer_size - 1;
-		answer[n - 1] = '\n';
-	}
-	return (size_t)n;
+	return ctl_finish_answer(answer, (size_t)n, answer_size, payload);
 }

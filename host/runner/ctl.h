@@ -1,12 +1,14 @@
 /*
  * ctl.h - the host side of the guest's control channel on COM2. The guest
  * sends "PP? <id> <verb> [args...]" lines; each gets exactly one answer,
- * "PP! <id> ok [payload]" or "PP! <id> err <reason>". Verbs live in a
- * table so later work (balloon-target, host-rss, ...) only adds rows.
+ * "PP! <id> ok [payload]" or "PP! <id> err <reason> [detail]". Verbs live
+ * in a table so later work only adds rows; docs/control-protocol.md
+ * describes every verb.
  */
 #ifndef PINPRICK_RUNNER_CTL_H
 #define PINPRICK_RUNNER_CTL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +20,12 @@
 #define CTL_ANSWER_SIZE (CTL_MAX_LINE + 64)
 #define CTL_NOTE_SIZE	200
 #define CTL_VERSION	"pinprick-run 0.1"
+/*
+ * The guest reads at most CTL_MAX_LINE - 1 characters before the '\n' and
+ * drops a longer answer whole, so answers are kept to that; a verb that
+ * stays within CTL_PAYLOAD_MAX never has its payload cut.
+ */
+#define CTL_PAYLOAD_MAX 470
 
 struct ctl_req {
 	unsigned long id;
@@ -30,6 +38,30 @@ struct ctl_req {
 struct vmwb;
 struct qmp;
 
+/* BALLOON_CHANGE events, for balloon-events. */
+struct ctl_bal_events {
+	unsigned long count; /* since the last balloon-events request */
+	unsigned long total;
+	long long last; /* "actual" of the newest counted one */
+};
+
+enum ctl_mig_state {
+	CTL_MIG_IDLE,	  /* the runner has not started a migration */
+	CTL_MIG_RUNNING,  /* started by migrate-start, not finished */
+	CTL_MIG_RESUMING, /* finished: the guest may need a "cont" */
+	CTL_MIG_DONE,
+};
+
+/* A migration started by migrate-start (ctl_migrate.c). */
+struct ctl_mig {
+	enum ctl_mig_state state;
+	bool events; /* QEMU was asked for MIGRATION events */
+	char status[24];
+	uint64_t next_poll_ms;
+	uint64_t give_up_ms; /* stop waiting for "postmigrate" */
+	unsigned long resumed;
+};
+
 struct ctl {
 	void *user;		  /* for verbs that need the session */
 	struct vmwb *vmw;	  /* the VMware balloon model, or NULL */
@@ -38,6 +70,19 @@ struct ctl {
 	unsigned window_count;
 	unsigned long requests, errors;
 	char guest_version[64]; /* from hello */
+
+	/* host-rss: QEMU's pid (0: unknown or reaped) and its -m size */
+	int qemu_pid;
+	uint64_t ram_bytes;
+	/*
+	 * Hands the QMP events already read to ctl_qmp_event (and whoever
+	 * else wants them), so that balloon-events counts everything QEMU
+	 * sent before the request. NULL: nothing to do.
+	 */
+	void (*sync_events)(struct ctl *c);
+	char balloon_path[128]; /* QOM path of the balloon, once found */
+	struct ctl_bal_events bev;
+	struct ctl_mig mig;
 };
 
 /* A verb handler fills payload (may stay empty); returns NULL or an error
@@ -73,5 +118,15 @@ size_t ctl_handle(struct ctl *c, const char *line, size_t len, bool cut,
 
 /* The verb table, for documentation and tests. */
 const struct ctl_verb *ctl_verbs(size_t *count);
+
+/* A QMP event (data may be NULL), for the verbs that watch events. */
+void ctl_qmp_event(struct ctl *c, const char *name, json_t *data);
+
+/*
+ * Called each time the runner services its channels: finishes what a
+ * verb started in the background (resuming the guest after the migration
+ * that migrate-start began). Bounded by a few QMP round trips.
+ */
+void ctl_tick(struct ctl *c, uint64_t now_ms);
 
 #endif

@@ -198,6 +198,7 @@ static int main_run(struct run *r)
 		.com2_sock = r->prof.com2 ? r->com2_sock : NULL,
 		.gdb_sock = r->gdb_sock,
 		.vmw = r->vmw_on ? &r->vmw : NULL,
+		.ram_bytes = prof_memory_bytes(r->prof.memory),
 		.quiet = r->o.quiet,
 		.verbose = r->o.verbose,
 	};

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,12 +62,89 @@ static void qmp_queue_event(struct qmp *q, json_t *msg)
 		json_incref(msg);
 }
 
+/* A plain non-negative integer token of n digits: its value, if above
+ * INT64_MAX and at most UINT64_MAX. */
+static bool qmp_big_uint(const char *tok, size_t n, uint64_t *v)
+{
+	if (n < 19 || n > 20)
+		return false;
+	*v = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(tok[i] - '0');
+
+		if (*v > (UINT64_MAX - d) / 10)
+			return false; /* beyond uint64: leave it to fail */
+		*v = *v * 10 + d;
+	}
+	return *v > INT64_MAX;
+}
+
+/* What may stand next to the digits of a number that is not a plain
+ * integer: a sign, a decimal point, an exponent. */
+static bool qmp_number_char(char ch)
+{
+	return ch == '-' || ch == '+' || ch == '.' || ch == 'e' || ch == 'E';
+}
+
+char *qmp_fold_uint64(const char *text, size_t len, size_t *out_len)
+{
+	/* a token of >= 19 digits grows by at most its '-' */
+	size_t cap = len + len / 19 + 2, i = 0, o = 0, folded = 0;
+	char *out = malloc(cap);
+	bool in_str = false;
+
+	if (!out)
+		return NULL;
+	while (i < len) {
+		size_t j = i + 1;
+		uint64_t v;
+
+		if (in_str) {
+			if (text[i] == '\\' && j < len)
+				j++; /* the escaped character, whatever it is */
+			else if (text[i] == '"')
+				in_str = false;
+		} else if (text[i] == '"') {
+			in_str = true;
+		} else if (text[i] >= '0' && text[i] <= '9') {
+			/* a whole run of digits; folded only if it is a
+			 * plain integer: no sign, fraction or exponent */
+			char prev = i ? text[i - 1] : ' ';
+
+			for (j = i; j < len && text[j] >= '0' && text[j] <= '9';
+			     j++)
+				;
+			if (!qmp_number_char(prev) &&
+			    (j == len || !qmp_number_char(text[j])) &&
+			    qmp_big_uint(text + i, j - i, &v)) {
+				o += (size_t)snprintf(out + o, cap - o, "%lld",
+						      (long long)(int64_t)v);
+				folded++;
+				i = j;
+				continue;
+			}
+		}
+		memcpy(out + o, text + i, j - i);
+		o += j - i;
+		i = j;
+	}
+	if (!folded) {
+		free(out);
+		return NULL;
+	}
+	out[o] = '\0';
+	*out_len = o;
+	return out;
+}
+
 /* One line from QEMU: an event, the greeting or an answer. */
 static int qmp_on_line(void *ctx, char *line, size_t len, bool cut)
 {
 	struct qmp *q = ctx;
 	json_error_t jerr;
 	json_t *msg, *id;
+	char *folded;
+	size_t folded_len;
 
 	if (len && line[len - 1] == '\r')
 		line[--len] = '\0';
@@ -78,6 +156,10 @@ static int qmp_on_line(void *ctx, char *line, size_t len, bool cut)
 		return 0;
 	}
 	msg = json_loadb(line, len, 0, &jerr);
+	if (!msg && (folded = qmp_fold_uint64(line, len, &folded_len))) {
+		msg = json_loadb(folded, folded_len, 0, &jerr);
+		free(folded);
+	}
 	if (!msg || !json_is_object(msg)) {
 		q->proto_error = true;
 		qmp_fail(q, 0, "malformed message: %s",

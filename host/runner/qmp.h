@@ -66,4 +66,15 @@ unsigned long qmp_events_dropped(const struct qmp *q);
 
 void qmp_close(struct qmp *q);
 
+/*
+ * QEMU prints uint64 values above INT64_MAX (an unset balloon statistic
+ * is 18446744073709551615), which jansson refuses, losing the whole
+ * message. This copies text (len bytes), rewriting each such integer
+ * outside strings as the int64 with the same 64 bits (-1 for that one).
+ * Returns the copy (terminated; its length in *out_len) to free(), or
+ * NULL if there was nothing to rewrite (or no memory). A reader of a
+ * uint64 field casts json_integer_value() back to uint64_t.
+ */
+char *qmp_fold_uint64(const char *text, size_t len, size_t *out_len);
+
 #endif

@@ -238,6 +238,8 @@ static void sess_loop(struct sess *s)
 
 		if (!s->qp.reaped && qemu_reap(&s->qp, false))
 			s->reaped_at = now;
+		if (s->qp.reaped) /* the pid may be reused: no more host-rss */
+			s->chan.ctl.qemu_pid = 0;
 		if (s->qp.reaped &&
 		    ((s->com1_eof && s->err_eof) || now >= s->reaped_at + 1000))
 			break;
@@ -314,6 +316,7 @@ static int sess_setup(struct sess *s, const struct qemu_cmd *cmd)
 		return -1;
 	}
 	s->chan.ctl.vmw = s->cfg->vmw;
+	s->chan.ctl.ram_bytes = s->cfg->ram_bytes;
 	/* blocked before fork, so no SIGCHLD or ^C can slip past the signalfd
 	 */
 	sigemptyset(&set);
@@ -327,7 +330,10 @@ static int sess_setup(struct sess *s, const struct qemu_cmd *cmd)
 			 strerror(errno));
 		return -1;
 	}
-	return qemu_spawn(cmd, &s->qp, o->error, sizeof(o->error));
+	if (qemu_spawn(cmd, &s->qp, o->error, sizeof(o->error)))
+		return -1;
+	s->chan.ctl.qemu_pid = (int)s->qp.pid; /* for host-rss */
+	return 0;
 }
 
 int sess_run(const struct sess_cfg *cfg, const struct qemu_cmd *cmd,

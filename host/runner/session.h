@@ -28,6 +28,7 @@ struct sess_cfg {
 	const char *qmp_sock;
 	const char *gdb_sock; /* with vmw: QEMU's -gdb socket */
 	struct vmwb *vmw;     /* the VMware balloon model, or NULL */
+	uint64_t ram_bytes;   /* guest RAM (-m), for the host-rss verb */
 	bool quiet, verbose;
 };
 
