@@ -42,7 +42,7 @@ static void test_all_options(void)
 	UT_CHECK_EQ(o.nr_scenarios, 1);
 	UT_CHECK_EQ(o.nr_virtio_mmio, 1);
 	UT_CHECK_STR(o.virtio_mmio[0], "512@0xfeb00e00:12");
-	UT_CHECK_EQ(o.nr_options, 9);
+	UT_CHECK_EQ(o.nr_options, 10);
 }
 
 static void test_suite_selection(void)
