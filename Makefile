@@ -58,6 +58,12 @@ UNIT_test_runner     := $(RUNNER_LIB)
 UNIT_test_virtqueue  := drivers/virtio/virtqueue.c drivers/virtio/vq_split.c \
 	drivers/virtio/vq_packed.c tests/unit/vq_device_model.c kernel/printf.c \
 	kernel/string.c
+VBAL_SRC := drivers/virtio/vbal.c drivers/virtio/vbal_pages.c \
+	drivers/virtio/vbal_track.c drivers/virtio/vbal_stats.c \
+	drivers/virtio/vbal_hint.c drivers/virtio/virtio.c kernel/balloon.c \
+	$(UNIT_test_virtqueue) kernel/page_alloc.c tests/unit/vbal_model.c
+UNIT_test_vbal       := $(VBAL_SRC)
+UNIT_test_vbal_hostile := $(VBAL_SRC)
 UNIT_test_vmw_model  := host/vmw/vmw_model.c host/vmw/vmw_model_batch.c
 UNIT_test_vmw_model_batch := $(UNIT_test_vmw_model)
 UNIT_test_vmw_balloon := drivers/vmware/vmw_balloon.c drivers/vmware/vmw_balloon_ops.c \
