@@ -411,6 +411,9 @@ bool vbal_service(struct vbal *vb)
 			vbal_reap(vb, (enum vbal_queue)q);
 	if (!vb->up)
 		return false;
+	/* Late acknowledgements changed the balloon: D14 says tell. */
+	if (vb->actual != vb->track.count && !vb->inflight_pages)
+		vbal_write_actual(vb, (uint32_t)vb->track.count);
 	if (vb->cfg.irq_mode == VIRTIO_IRQ_POLL || vb->config_pending) {
 		vb->config_pending = false;
 		vb->num_pages = read_cfg32(vb, VBAL_CFG_NUM_PAGES);

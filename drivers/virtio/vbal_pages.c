@@ -230,7 +230,7 @@ static int64_t vbal_inflate(struct balloon *b, uint64_t n)
 static int64_t vbal_deflate(struct balloon *b, uint64_t n)
 {
 	struct vbal *vb = b->priv;
-	uint64_t done = 0;
+	uint64_t done = 0, acked0 = vb->b.counters.deflated, acked;
 	int rc = 0;
 
 	if (!vb->up)
@@ -270,7 +270,9 @@ static int64_t vbal_deflate(struct balloon *b, uint64_t n)
 	note_shortfall(vb, false);
 	if (!vb->up)
 		return VBAL_E_DEVICE;
-	return rc < 0 && !done ? rc : (int64_t)done;
+	/* Only acknowledged pages count as given back (D10). */
+	acked = vb->b.counters.deflated - acked0;
+	return rc < 0 && !acked ? rc : (int64_t)acked;
 }
 
 static int vbal_get_target(struct balloon *b)
