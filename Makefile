@@ -72,6 +72,7 @@ UNIT_test_vmw_balloon := drivers/vmware/vmw_balloon.c drivers/vmware/vmw_balloon
 UNIT_test_vmw_hostile := $(UNIT_test_vmw_balloon)
 UNIT_test_vmw_detect := drivers/vmware/vmw_backdoor.c kernel/string.c
 UNIT_LIBS_test_runner := -ljansson
+UNIT_test_junit      := host/runner/junit.c
 UNIT_test_runner_ctl := $(RUNNER_LIB)
 UNIT_LIBS_test_runner_ctl := -ljansson
 UNIT_test_runner_ctl_qmp := $(RUNNER_LIB) tests/unit/fake_qmp.c

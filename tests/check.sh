@@ -112,7 +112,7 @@ for conf in host/profiles/*.conf; do
 	res=$logs/$prof.results
 	rm -f "$res"
 	"$runner" --profile "$prof" --kernel "$kernel" --log "$logs/$prof.log" \
-		--results "$res" >"$logs/$prof.out" 2>&1
+		--results "$res" --junit "$logs/$prof.junit.xml" >"$logs/$prof.out" 2>&1
 	rc=$?
 	grep -E '^# suite|^not ok|^ +not ok|^Bail out|^pinprick-run' "$logs/$prof.out"
 	if [[ ! -s $res ]]; then
@@ -129,6 +129,13 @@ for conf in host/profiles/*.conf; do
 		fail "profile $prof: runner exit $rc ($(results "$res" status))"
 	fi
 	prove_log "$logs/$prof.log" "$prof"
+	# JUnit lists every check: passed + failed + skipped + todo.
+	jt=$(sed -nE 's/^<testsuites [^>]*tests="([0-9]+)".*/\1/p' "$logs/$prof.junit.xml" 2>/dev/null)
+	if [[ $jt == $((p + f + s + t)) ]] && tail -1 "$logs/$prof.junit.xml" | grep -q '^</testsuites>$'; then
+		pass "profile $prof: JUnit lists all $jt checks"
+	else
+		fail "profile $prof: JUnit lists ${jt:-no} checks, TAP has $((p + f + s + t))"
+	fi
 done
 
 # ---- 3. red paths: failures must be seen ------------------------------------
@@ -146,7 +153,14 @@ expect_run() { # label expected-exit runner-args...
 }
 
 expect_run "a failing check is reported as a failure" 1 \
-	--profile microvm --append "suite=selftest-fail" --log "$logs/selftest-fail.log"
+	--profile microvm --append "suite=selftest-fail" --log "$logs/selftest-fail.log" \
+	--junit "$logs/selftest-fail.junit.xml"
+if grep -q '<testsuites [^>]*failures="[1-9]' "$logs/selftest-fail.junit.xml" &&
+	grep -q '<failure message=' "$logs/selftest-fail.junit.xml"; then
+	pass "the JUnit report carries the failures with their diagnostics"
+else
+	fail "no <failure> in $logs/selftest-fail.junit.xml"
+fi
 if grep -q '^    not ok 3 - budget overrun: exceeded its time budget' "$logs/selftest-fail.log" &&
 	grep -q '^    ok 4 - ' "$logs/selftest-fail.log"; then
 	pass "a budget overrun is stopped by the watchdog and the run goes on"

@@ -29,13 +29,11 @@
 #define MISC_BYTES	       4096 /* stats entries and the two hint ids */
 
 static const char *const queue_names[VBAL_NR_QUEUES] = {
-	"inflateq", "deflateq", "statsq", "free_page_vq", "reporting_vq"
-};
+	"inflateq", "deflateq", "statsq", "free_page_vq", "reporting_vq"};
 
 /* The feature bit that creates each optional queue. */
 static const int queue_feature[VBAL_NR_QUEUES] = {
-	-1, -1, VBAL_F_STATS_VQ, VBAL_F_FREE_PAGE_HINT, VBAL_F_PAGE_REPORTING
-};
+	-1, -1, VBAL_F_STATS_VQ, VBAL_F_FREE_PAGE_HINT, VBAL_F_PAGE_REPORTING};
 
 const char *vbal_queue_name(enum vbal_queue q)
 {
@@ -152,7 +150,8 @@ static void number_queues(struct vbal *vb)
 
 static bool queue_wanted(const struct vbal *vb, int q)
 {
-	return queue_feature[q] < 0 || virtio_has(vb->d, (unsigned)queue_feature[q]);
+	return queue_feature[q] < 0 ||
+	       virtio_has(vb->d, (unsigned)queue_feature[q]);
 }
 
 static int setup_queues(struct vbal *vb)
@@ -172,7 +171,8 @@ static int setup_queues(struct vbal *vb)
 			idx = vb->qidx[q] = vb->spec_qidx[q];
 		vb->qsize[q] = vb->d->ops->queue_max(vb->d, (unsigned)idx);
 		if (virtio_setup_queue(vb->d, (unsigned)idx, &vb->vq[q],
-				       vb->cfg.queue_max, vb->cfg.queue_vector) < 0) {
+				       vb->cfg.queue_max,
+				       vb->cfg.queue_vector) < 0) {
 			vb->qidx[q] = -1;
 			return -1;
 		}
@@ -208,7 +208,8 @@ static int alloc_memory(struct vbal *vb)
 	base = (uint8_t *)(uintptr_t)((uint64_t)vb->mem_pfn << PA_PAGE_SHIFT);
 	memset(base, 0, PA_PAGE_SIZE << vb->mem_order);
 	for (unsigned i = 0; i < vb->nbufs; i++) {
-		vb->bufs[i].pfns = (uint32_t *)(base + (uint64_t)i * vb->batch * 4);
+		vb->bufs[i].pfns =
+			(uint32_t *)(base + (uint64_t)i * vb->batch * 4);
 		vb->bufs[i].queue = -1;
 	}
 	misc = base + (uint64_t)vb->nbufs * vb->batch * 4;
@@ -297,8 +298,8 @@ int vbal_init(struct vbal *vb, const struct vbal_cfg *cfg)
 		return setup_fail(vb, "device refused the config MSI-X vector");
 	number_queues(vb);
 	if (setup_queues(vb) < 0)
-		return setup_fail(vb, vb->d->error ? vb->d->error
-						   : "queue set-up");
+		return setup_fail(vb,
+				  vb->d->error ? vb->d->error : "queue set-up");
 	if (virtio_has(vb->d, VBAL_F_PAGE_POISON))
 		vb->d->ops->config_write(vb->d, VBAL_CFG_POISON_VAL, 4,
 					 cfg->poison_val);

@@ -67,8 +67,8 @@ int vbal_follow_run(void)
 {
 	struct vbal *vb = &follow_vb;
 	struct virtio_dev *d = NULL;
-	struct vbal_cfg cfg = { .zone = &mm_zone,
-				.queue_vector = VIRTIO_NO_VECTOR };
+	struct vbal_cfg cfg = {.zone = &mm_zone,
+			       .queue_vector = VIRTIO_NO_VECTOR};
 	int64_t last = -1;
 
 	for (unsigned i = 0; i < virtio_nr_devices && !d; i++)

@@ -30,7 +30,7 @@ void vbal_hint_release(struct vbal *vb)
 
 static bool add_out_id(struct vbal *vb, uint32_t *slot, uint32_t id)
 {
-	struct vq_buf piece = { slot, 4 };
+	struct vq_buf piece = {slot, 4};
 
 	*slot = id; /* L8: guest-native endian */
 	return vq_add(&vb->vq[VBAL_Q_HINT], &piece, 1, 0, slot) == VQ_OK;
@@ -56,16 +56,15 @@ static void open_round(struct vbal *vb, uint32_t id)
 	room = vq_num_free(vq) > 2 ? vq_num_free(vq) - 2 : 0;
 	while (vb->hint_nr < VBAL_HINT_MAX && vb->hint_nr < room &&
 	       pa_available(vb->cfg.zone) / 2 >= (1u << VBAL_HINT_ORDER)) {
-		int64_t pfn = pa_alloc(vb->cfg.zone, VBAL_HINT_ORDER,
-				       PA_BALLOONED);
+		int64_t pfn =
+			pa_alloc(vb->cfg.zone, VBAL_HINT_ORDER, PA_BALLOONED);
 		struct vq_buf piece;
 
 		if (pfn < 0)
 			break;
 		piece = (struct vq_buf){
 			(void *)(uintptr_t)((uint64_t)pfn << PA_PAGE_SHIFT),
-			PA_PAGE_SIZE << VBAL_HINT_ORDER
-		};
+			PA_PAGE_SIZE << VBAL_HINT_ORDER};
 		if (vq_add_ex(vq, &piece, 0, 1, &vb->hint_pfn[vb->hint_nr],
 			      VQ_ADD_DIRECT) != VQ_OK) {
 			pa_free(vb->cfg.zone, (uint64_t)pfn, VBAL_HINT_ORDER,
@@ -139,8 +138,8 @@ int vbal_report_free(struct vbal *vb, unsigned blocks)
 	    blocks > vq_num_free(vq))
 		blocks = vq_num_free(vq);
 	while (n < blocks) {
-		int64_t pfn = pa_alloc(vb->cfg.zone, VBAL_REPORT_ORDER,
-				       PA_BALLOONED);
+		int64_t pfn =
+			pa_alloc(vb->cfg.zone, VBAL_REPORT_ORDER, PA_BALLOONED);
 		uint8_t *p;
 
 		if (pfn < 0)
@@ -155,7 +154,8 @@ int vbal_report_free(struct vbal *vb, unsigned blocks)
 			vb->st.poisoned_pages += 1u << VBAL_REPORT_ORDER;
 		}
 		vb->report_pfn[n] = (uint64_t)pfn;
-		piece[n] = (struct vq_buf){ p, PA_PAGE_SIZE << VBAL_REPORT_ORDER };
+		piece[n] =
+			(struct vq_buf){p, PA_PAGE_SIZE << VBAL_REPORT_ORDER};
 		n++;
 	}
 	vb->report_nr = n;
@@ -173,8 +173,7 @@ int vbal_report_free(struct vbal *vb, unsigned blocks)
 	/* D39: not a byte of them is used before the acknowledgement. */
 	deadline = vbal_now(vb) + vb->cfg.ack_timeout_ns;
 	while (vb->up && vb->report_nr && vbal_now(vb) <= deadline) {
-		if (!vbal_wait_used(vb, VBAL_Q_REPORT) &&
-		    !vq_is_broken(vq))
+		if (!vbal_wait_used(vb, VBAL_Q_REPORT) && !vq_is_broken(vq))
 			break;
 		vbal_reap(vb, VBAL_Q_REPORT);
 	}

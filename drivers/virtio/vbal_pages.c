@@ -21,8 +21,7 @@
 #include "drivers/virtio/virtio_balloon.h"
 #include "kernel/string.h"
 
-static bool is_buf(struct vbal *vb, const void *tok,
-		   struct vbal_buf **out)
+static bool is_buf(struct vbal *vb, const void *tok, struct vbal_buf **out)
 {
 	for (unsigned i = 0; i < vb->nbufs; i++)
 		if (tok == &vb->bufs[i]) {
@@ -125,7 +124,7 @@ static unsigned busy_bufs(const struct vbal *vb, int q)
 
 static int post(struct vbal *vb, enum vbal_queue q, struct vbal_buf *buf)
 {
-	struct vq_buf piece = { buf->pfns, buf->n * 4 };
+	struct vq_buf piece = {buf->pfns, buf->n * 4};
 
 	/* Device-readable (§5.5.6): the PFN array is for the device to read. */
 	if (vq_add(&vb->vq[q], &piece, 1, 0, buf) != VQ_OK)
@@ -245,7 +244,8 @@ static int64_t vbal_deflate(struct balloon *b, uint64_t n)
 			uint32_t pfn;
 
 			buf->n = 0;
-			while (buf->n < vb->batch && done + queued + buf->n < n &&
+			while (buf->n < vb->batch &&
+			       done + queued + buf->n < n &&
 			       vbal_track_pop(vb, &pfn))
 				buf->pfns[buf->n++] = pfn;
 			if (post(vb, VBAL_Q_DEFLATE, buf) < 0) {
@@ -317,9 +317,9 @@ int64_t vbal_oom(struct vbal *vb, uint64_t pages)
 	return got;
 }
 
-int vbal_probe_request(struct vbal *vb, enum vbal_queue q,
-		       const uint32_t *pfns, unsigned n, unsigned nr_desc,
-		       bool indirect, uint32_t *used_len)
+int vbal_probe_request(struct vbal *vb, enum vbal_queue q, const uint32_t *pfns,
+		       unsigned n, unsigned nr_desc, bool indirect,
+		       uint32_t *used_len)
 {
 	uint32_t *arr = vb->bufs[0].pfns;
 	struct vq_buf piece[2];
@@ -336,8 +336,8 @@ int vbal_probe_request(struct vbal *vb, enum vbal_queue q,
 	/* The buffers are contiguous, so bufs[0] can hold n PFNs. */
 	memcpy(arr, pfns, n * 4);
 	first = nr_desc == 2 ? n / 2 : n;
-	piece[0] = (struct vq_buf){ arr, first * 4 };
-	piece[1] = (struct vq_buf){ arr + first, (n - first) * 4 };
+	piece[0] = (struct vq_buf){arr, first * 4};
+	piece[1] = (struct vq_buf){arr + first, (n - first) * 4};
 	flags = indirect ? VQ_ADD_INDIRECT : VQ_ADD_DIRECT;
 	vb->probe_done = false;
 	if (vq_add_ex(&vb->vq[q], piece, nr_desc, 0, &vb->probe_done, flags) !=

@@ -43,8 +43,8 @@ void vbal_stats_fill(struct vbal *vb)
 
 static int offer(struct vbal *vb)
 {
-	struct vq_buf piece = { vb->stats,
-				VBAL_NR_STATS * sizeof(struct vbal_stat) };
+	struct vq_buf piece = {vb->stats,
+			       VBAL_NR_STATS * sizeof(struct vbal_stat)};
 
 	/* D16: never a second buffer while the device holds one. */
 	if (vb->stats_with_device)

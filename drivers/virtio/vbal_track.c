@@ -175,20 +175,22 @@ static bool check_one(void *p, uint32_t pfn)
 int vbal_check(const struct vbal *vb, bool exclusive, char *why,
 	       unsigned why_len)
 {
-	struct check_ctx cc = { vb, 0, 0, false };
+	struct check_ctx cc = {vb, 0, 0, false};
 	uint64_t held = vb->track.count + vb->inflight_pages +
 			((uint64_t)vb->hint_nr << VBAL_HINT_ORDER) +
 			((uint64_t)vb->report_nr << VBAL_REPORT_ORDER);
 
 	vbal_track_each(vb, check_one, &cc);
 	if (cc.bad) {
-		ksnprintf(why, why_len, "tracked pfn %#llx is %s, not ballooned",
+		ksnprintf(why, why_len,
+			  "tracked pfn %#llx is %s, not ballooned",
 			  (unsigned long long)cc.bad_pfn,
 			  pa_state_name(pa_state_of(vb->cfg.zone, cc.bad_pfn)));
 		return -1;
 	}
 	if (cc.seen != vb->track.count || vb->b.size != vb->track.count) {
-		ksnprintf(why, why_len, "list holds %llu, count %llu, size %llu",
+		ksnprintf(why, why_len,
+			  "list holds %llu, count %llu, size %llu",
 			  (unsigned long long)cc.seen,
 			  (unsigned long long)vb->track.count,
 			  (unsigned long long)vb->b.size);

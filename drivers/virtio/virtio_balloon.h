@@ -26,13 +26,13 @@
 #include "kernel/page_alloc.h"
 
 /* Feature bits (§5.5.3). */
-#define VBAL_F_MUST_TELL_HOST  0
-#define VBAL_F_STATS_VQ	       1
-#define VBAL_F_DEFLATE_ON_OOM  2
-#define VBAL_F_FREE_PAGE_HINT  3
-#define VBAL_F_PAGE_POISON     4
-#define VBAL_F_PAGE_REPORTING  5
-#define VBAL_FEATURES_BALLOON  0x3full
+#define VBAL_F_MUST_TELL_HOST 0
+#define VBAL_F_STATS_VQ	      1
+#define VBAL_F_DEFLATE_ON_OOM 2
+#define VBAL_F_FREE_PAGE_HINT 3
+#define VBAL_F_PAGE_POISON    4
+#define VBAL_F_PAGE_REPORTING 5
+#define VBAL_FEATURES_BALLOON 0x3full
 
 /* Every ring feature pinprick drives (the transport takes VERSION_1). */
 #define VBAL_FEATURES_RING                                                     \
@@ -89,11 +89,11 @@ enum vbal_queue {
  * buffers would be unsafe; speed comes from many buffers per notification.
  */
 #define VBAL_BATCH_PFNS	  256
-#define VBAL_MAX_BUFS	  16   /* inflate/deflate buffers in flight */
-#define VBAL_HINT_ORDER	  10   /* 4 MiB hint blocks, as Linux */
-#define VBAL_HINT_MAX	  64   /* blocks in one hint round */
-#define VBAL_REPORT_ORDER 9    /* 2 MiB report blocks (D41) */
-#define VBAL_REPORT_MAX	  16   /* blocks in one report buffer */
+#define VBAL_MAX_BUFS	  16	       /* inflate/deflate buffers in flight */
+#define VBAL_HINT_ORDER	  10	       /* 4 MiB hint blocks, as Linux */
+#define VBAL_HINT_MAX	  64	       /* blocks in one hint round */
+#define VBAL_REPORT_ORDER 9	       /* 2 MiB report blocks (D41) */
+#define VBAL_REPORT_MAX	  16	       /* blocks in one report buffer */
 #define VBAL_PFN_LIMIT	  (1ull << 32) /* a PFN must fit in a le32 */
 
 /* Negative results of the driver's calls. */
@@ -108,12 +108,12 @@ enum vbal_err {
 
 struct vbal_cfg {
 	struct virtio_dev *dev;
-	struct pa_zone *zone;	 /* balloon pages come from here */
-	uint64_t features_off;	 /* bits a test switches off */
-	uint32_t poison_val;	 /* written when PAGE_POISON is negotiated */
-	unsigned batch_pfns;	 /* 0: VBAL_BATCH_PFNS */
-	unsigned max_bufs;	 /* 0: VBAL_MAX_BUFS */
-	unsigned queue_max;	 /* largest ring to set up; 0: 256 */
+	struct pa_zone *zone;  /* balloon pages come from here */
+	uint64_t features_off; /* bits a test switches off */
+	uint32_t poison_val;   /* written when PAGE_POISON is negotiated */
+	unsigned batch_pfns;   /* 0: VBAL_BATCH_PFNS */
+	unsigned max_bufs;     /* 0: VBAL_MAX_BUFS */
+	unsigned queue_max;    /* largest ring to set up; 0: 256 */
 	enum virtio_irq_mode irq_mode; /* POLL: config is re-read each time */
 	uint16_t queue_vector;	 /* MSI-X table entry, or VIRTIO_NO_VECTOR */
 	uint64_t ack_timeout_ns; /* 0: two seconds */
@@ -131,12 +131,12 @@ struct vbal_counters {
 	uint64_t used_len_nonzero;	     /* inflate/deflate acks, len > 0 */
 	uint64_t config_reads, target_changes;
 	uint64_t interrupts, config_irqs;
-	uint64_t alloc_stops;		     /* inflation stopped by the reserve */
+	uint64_t alloc_stops; /* inflation stopped by the reserve */
 	uint64_t stats_requests, stats_sent; /* device returned / we re-added */
 	uint64_t hint_rounds, hint_blocks, hint_stops, hint_done;
-	uint64_t hint_ids_ignored;	     /* ids we saw but did not answer */
+	uint64_t hint_ids_ignored; /* ids we saw but did not answer */
 	uint64_t report_bufs, report_blocks;
-	uint64_t oom_calls, oom_pages;	     /* deflate-on-OOM */
+	uint64_t oom_calls, oom_pages; /* deflate-on-OOM */
 	uint64_t poisoned_pages;
 	uint64_t device_errors; /* rings the device broke */
 	uint64_t track_pages;	/* kernel pages holding the PFN list */
@@ -252,9 +252,9 @@ bool vbal_hinting(const struct vbal *vb);
  * acknowledgement. For the discriminating probes: the caller owns the
  * pages and their states. 0 or VBAL_E_*.
  */
-int vbal_probe_request(struct vbal *vb, enum vbal_queue q,
-		       const uint32_t *pfns, unsigned n, unsigned nr_desc,
-		       bool indirect, uint32_t *used_len);
+int vbal_probe_request(struct vbal *vb, enum vbal_queue q, const uint32_t *pfns,
+		       unsigned n, unsigned nr_desc, bool indirect,
+		       uint32_t *used_len);
 
 /* Write `actual` now (one 32-bit access, L4). */
 void vbal_write_actual(struct vbal *vb, uint32_t pages);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/runner/junit.h"
 #include "host/runner/opts.h"
 #include "host/runner/profile.h"
 #include "host/runner/qemu.h"
@@ -223,6 +224,10 @@ static int main_run(struct run *r)
 	if (r->o.results && verd_write_results(r->o.results, &r->tap, v.exit))
 		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
 			r->o.results, strerror(errno));
+	if (r->o.junit && junit_write(r->log_path, r->o.junit, r->prof.name,
+				      verd_status_name(v.exit)))
+		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
+			r->o.junit, strerror(errno));
 	return v.exit;
 }
 

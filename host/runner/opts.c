@@ -35,6 +35,7 @@ static const struct opt_def opt_defs[] = {
 	OPT_STR_("log", log),
 	OPT_STR_("append", append),
 	OPT_STR_("results", results),
+	OPT_STR_("junit", junit),
 	OPT_FLAG_("quiet", quiet),
 	OPT_FLAG_("verbose", verbose),
 	OPT_FLAG_("list-profiles", list_profiles),
@@ -63,6 +64,7 @@ void opt_usage(FILE *f)
 	      "  --append TEXT        added to the kernel command line\n"
 	      "  --results FILE       write passed=N failed=N ... status=... "
 	      "exit=N\n"
+	      "  --junit FILE         write the results as JUnit XML\n"
 	      "  --quiet              do not echo the guest's output\n"
 	      "  --verbose            show the QEMU command line, QMP events, "
 	      "stderr\n"

@@ -22,6 +22,7 @@ struct opts {
 	const char *log;     /* NULL = build/logs/<profile>.log */
 	const char *append;  /* added to the profile's command line */
 	const char *results; /* NULL = none */
+	const char *junit;   /* NULL = none */
 	bool quiet;
 	bool verbose;
 	bool list_profiles;

@@ -33,7 +33,8 @@ bool vbt_present(const char *what)
 
 enum virtio_irq_mode vbt_default_mode(void)
 {
-	if (vbt_dev && vbt_dev->gsi >= 0 && ioapic_has_gsi((unsigned)vbt_dev->gsi))
+	if (vbt_dev && vbt_dev->gsi >= 0 &&
+	    ioapic_has_gsi((unsigned)vbt_dev->gsi))
 		return VIRTIO_IRQ_INTX;
 	return VIRTIO_IRQ_POLL;
 }
@@ -46,20 +47,23 @@ bool vbt_up(uint64_t features_off, enum virtio_irq_mode mode)
 		.features_off = features_off,
 		.poison_val = vbt_poison_val, /* 0: as Linux, init_on_free */
 		.irq_mode = mode,
-		.queue_vector = mode == VIRTIO_IRQ_MSIX ? VIRTIO_MSIX_QUEUE_ENTRY
-							: VIRTIO_NO_VECTOR,
+		.queue_vector = mode == VIRTIO_IRQ_MSIX
+					? VIRTIO_MSIX_QUEUE_ENTRY
+					: VIRTIO_NO_VECTOR,
 	};
 	int rc;
 
 	if (mode != VIRTIO_IRQ_POLL &&
 	    vbal_irq_attach(&vbt, vbt_dev, mode) < 0) {
-		tf_check(false, "virtio 1.2 §4.1.5", "%s: %s interrupt attached",
-			 vbt_dev->where, virtio_irq_mode_name(mode));
+		tf_check(false, "virtio 1.2 §4.1.5",
+			 "%s: %s interrupt attached", vbt_dev->where,
+			 virtio_irq_mode_name(mode));
 		return false;
 	}
 	rc = vbal_init(&vbt, &cfg);
 	if (rc < 0) {
-		tf_diag("error", "%s", vbt.error ? vbt.error : vbal_err_name(rc));
+		tf_diag("error", "%s",
+			vbt.error ? vbt.error : vbal_err_name(rc));
 		tf_check(false, "virtio 1.2 §3.1.1, §5.5.5",
 			 "%s: balloon driver comes up", vbt_dev->where);
 		vbal_irq_detach(vbt_dev);

@@ -15,7 +15,7 @@
 
 extern struct vbal vbt;
 extern struct virtio_dev *vbt_dev; /* the balloon, or NULL */
-extern uint32_t vbt_poison_val;	  /* for the next vbt_up; default 0 */
+extern uint32_t vbt_poison_val;	   /* for the next vbt_up; default 0 */
 
 /* Find the balloon; false (after a skip naming what) if there is none. */
 bool vbt_present(const char *what);

@@ -37,7 +37,8 @@ static bool take_pages(unsigned n)
 
 		if (pfn < 0) {
 			while (i--)
-				pa_free(&mm_zone, probe_pfn[i], 0, PA_BALLOONED);
+				pa_free(&mm_zone, probe_pfn[i], 0,
+					PA_BALLOONED);
 			return false;
 		}
 		probe_pfn[i] = (uint32_t)pfn;
@@ -134,15 +135,16 @@ static void test_rss(void)
 	}
 	vbt_rss(&before);
 	for (unsigned k = 0; k < i && ok; k += VBAL_BATCH_PFNS)
-		ok = vbal_probe_request(&vbt, VBAL_Q_INFLATE, pfns + k,
-					i - k < VBAL_BATCH_PFNS ? i - k
-								: VBAL_BATCH_PFNS,
-					1, false, NULL) == 0;
+		ok = vbal_probe_request(
+			     &vbt, VBAL_Q_INFLATE, pfns + k,
+			     i - k < VBAL_BATCH_PFNS ? i - k : VBAL_BATCH_PFNS,
+			     1, false, NULL) == 0;
 	vbt_rss(&after);
 	tf_diag("before", "%llu", (unsigned long long)before);
 	tf_diag("after", "%llu", (unsigned long long)after);
 	tf_check(ok && i == PAGES && before > after &&
-			 before - after >= (uint64_t)PAGES * PA_PAGE_SIZE * 3 / 4,
+			 before - after >=
+				 (uint64_t)PAGES * PA_PAGE_SIZE * 3 / 4,
 		 "reference §15.2 (QEMU MADV_DONTNEED)",
 		 "QEMU's resident guest RAM drops by >= 12 of 16 MiB "
 		 "inflated (%llu KiB)",
@@ -263,7 +265,8 @@ static void test_too_big(void)
 	tf_diag("kernel", "%llu", (unsigned long long)mm_zone.count[PA_KERNEL]);
 	tf_diag("track_pages", "%llu", (unsigned long long)vbt.st.track_pages);
 	tf_check_u64(mm_zone.count[PA_FREE] >= mm_zone.reserve, 1,
-		     "pinprick reserve floor", "free pages stay >= the reserve");
+		     "pinprick reserve floor",
+		     "free pages stay >= the reserve");
 	tf_check_u64(s->reserve, mm_zone.reserve, "pinprick reserve floor",
 		     "the shortfall names the reserve");
 	vbt_check_accounting("at the shortfall");
@@ -296,15 +299,17 @@ static void reporting_keeps_poison(void)
 	/* The PFNs stay in report_pfn after the blocks are freed again;
 	 * nothing has allocated since, so their contents are the device's. */
 	for (int i = 0; i < n && i < VBAL_REPORT_MAX; i++) {
-		const uint32_t *w = (const uint32_t *)(uintptr_t)(
-			vbt.report_pfn[i] << PA_PAGE_SHIFT);
+		const uint32_t *w =
+			(const uint32_t *)(uintptr_t)(vbt.report_pfn[i]
+						      << PA_PAGE_SHIFT);
 		unsigned words = (PA_PAGE_SIZE << VBAL_REPORT_ORDER) / 4;
 
 		first[i] = w[0];
 		for (unsigned k = 0; k < words; k += 1024)
 			kept &= w[k] == poison && w[k + 1023] == poison;
 	}
-	tf_diag("first_word", "%#llx", n > 0 ? (unsigned long long)first[0] : 0);
+	tf_diag("first_word", "%#llx",
+		n > 0 ? (unsigned long long)first[0] : 0);
 	tf_check(n == 4 && kept, "§5.5.6.7.2 V14, §5.5.6.6.1 D38",
 		 "with poison_val %#x, reported blocks hold only poison_val",
 		 poison);
@@ -318,8 +323,7 @@ static void test_reporting(void)
 	int n;
 	bool have_rss, poison_offered;
 
-	if (!vbt_present("free page reporting") ||
-	    !vbt_up(0, VIRTIO_IRQ_POLL))
+	if (!vbt_present("free page reporting") || !vbt_up(0, VIRTIO_IRQ_POLL))
 		return;
 	if (!virtio_has(vbt_dev, VBAL_F_PAGE_REPORTING)) {
 		tf_skip("PAGE_REPORTING not offered (QEMU "
@@ -337,8 +341,7 @@ static void test_reporting(void)
 	if (have_rss && vbt_rss(&after)) {
 		tf_diag("before", "%llu", (unsigned long long)before);
 		tf_diag("after", "%llu", (unsigned long long)after);
-		tf_check(before > after &&
-				 before - after >= (12ull << 20),
+		tf_check(before > after && before - after >= (12ull << 20),
 			 "§5.5.6.7 (QEMU discards with poison_val 0)",
 			 "QEMU's resident guest RAM drops by >= 12 of 16 MiB");
 	} else {
@@ -368,8 +371,7 @@ static void test_hinting(void)
 	char reply[CTL_LINE_MAX] = "";
 	uint64_t deadline;
 
-	if (!vbt_present("free page hinting") ||
-	    !vbt_up(0, VIRTIO_IRQ_POLL))
+	if (!vbt_present("free page hinting") || !vbt_up(0, VIRTIO_IRQ_POLL))
 		return;
 	if (!virtio_has(vbt_dev, VBAL_F_FREE_PAGE_HINT)) {
 		tf_skip("FREE_PAGE_HINT not offered (QEMU free-page-hint=off)",
@@ -402,8 +404,7 @@ static void test_hinting(void)
 	tf_check_u64(vbt.st.hint_stops, vbt.st.hint_rounds, "§5.5.6.5.1 D29",
 		     "every round closed with STOP");
 	tf_check(vbt.st.hint_done >= 1 && vbt.hint_nr == 0,
-		 "§5.5.6.5.1 D33, V11",
-		 "DONE arrives and the pages come back");
+		 "§5.5.6.5.1 D33, V11", "DONE arrives and the pages come back");
 	deadline = time_ns() + 30 * NSEC_PER_SEC;
 	/* Poll gently: the runner limits requests per second. */
 	while (vbt_ask("migrate-status", NULL, reply, sizeof(reply)) &&
@@ -418,15 +419,14 @@ static void test_hinting(void)
 }
 
 static const struct tf_case probe_cases[] = {
-	{ "zero-page probe", test_zero_page, 0 },
-	{ "host RSS", test_rss, 0 },
-	{ "discriminating probes", test_shapes, 0 },
-	{ "target above memory", test_too_big, 120000 },
-	{ "free page reporting", test_reporting, 0 },
-	{ "free page hinting", test_hinting, 90000 },
+	{"zero-page probe", test_zero_page, 0},
+	{"host RSS", test_rss, 0},
+	{"discriminating probes", test_shapes, 0},
+	{"target above memory", test_too_big, 120000},
+	{"free page reporting", test_reporting, 0},
+	{"free page hinting", test_hinting, 90000},
 };
 
-const struct tf_suite suite_virtio_balloon_probes =
-	TF_SUITE("virtio-balloon-probes",
-		 "what the device does with the pages (reclaim, probes)",
-		 probe_cases);
+const struct tf_suite suite_virtio_balloon_probes = TF_SUITE(
+	"virtio-balloon-probes",
+	"what the device does with the pages (reclaim, probes)", probe_cases);

@@ -30,8 +30,8 @@ static void report_features(void)
 		bool off = d->offered >> bit & 1, acc = d->accepted >> bit & 1;
 
 		if (off || acc)
-			tf_info("feature %2u %-15s offered %s, accepted %s", bit,
-				vbal_feature_name(bit), off ? "yes" : "no",
+			tf_info("feature %2u %-15s offered %s, accepted %s",
+				bit, vbal_feature_name(bit), off ? "yes" : "no",
 				acc ? "yes" : "no");
 	}
 }
@@ -61,8 +61,8 @@ static void test_bring_up(void)
 		tf_diag("index", "%d", vbt.qidx[q]);
 		tf_check_range(vbt.qsize[q], 1, VQ_MAX_SIZE, "§5.5.2",
 			       "%s exists at index %d (size %u)",
-			       vbal_queue_name((enum vbal_queue)q),
-			       vbt.qidx[q], vbt.qsize[q]);
+			       vbal_queue_name((enum vbal_queue)q), vbt.qidx[q],
+			       vbt.qsize[q]);
 		if (vbt.spec_qidx[q] != vbt.qidx[q]) {
 			mismatch = true;
 			tf_todo(false,
@@ -105,7 +105,8 @@ static void test_bring_up(void)
 static void events_settle(void)
 {
 	char reply[CTL_LINE_MAX];
-	uint64_t count = 0, n, last = 0, deadline = time_ns() + 3 * NSEC_PER_SEC;
+	uint64_t count = 0, n, last = 0,
+		 deadline = time_ns() + 3 * NSEC_PER_SEC;
 
 	while (time_ns() < deadline) {
 		if (!vbt_ask("balloon-events", NULL, reply, sizeof(reply)))
@@ -118,14 +119,15 @@ static void events_settle(void)
 	}
 	tf_diag("events", "%llu", (unsigned long long)count);
 	tf_diag("last", "%llu", (unsigned long long)last);
-	tf_check(count >= 1 && last == vbt_ram(), "QMP BALLOON_CHANGE (de facto)",
+	tf_check(count >= 1 && last == vbt_ram(),
+		 "QMP BALLOON_CHANGE (de facto)",
 		 "the host's BALLOON_CHANGE events end at the guest's size");
 }
 
 /* Inflate to each target and back; the host sees what the guest has. */
 static void test_targets(void)
 {
-	static const uint32_t mib[] = { 8, 32, 4, 0 };
+	static const uint32_t mib[] = {8, 32, 4, 0};
 	uint64_t guest;
 
 	if (!vbt_present("inflate and deflate to host targets") ||
@@ -146,13 +148,15 @@ static void test_targets(void)
 		got = vbt_follow(want, FOLLOW_NS);
 		tf_diag("num_pages", "%u", vbt.num_pages);
 		tf_diag("size", "%llu", (unsigned long long)vbt.b.size);
-		tf_check(got && vbt.b.size == want, "§5.5.6.1 D4 D5",
-			 "balloon reaches %u MiB (%llu pages) in %llu ms",
-			 mib[i], (unsigned long long)want,
-			 (unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
+		tf_check(
+			got && vbt.b.size == want, "§5.5.6.1 D4 D5",
+			"balloon reaches %u MiB (%llu pages) in %llu ms",
+			mib[i], (unsigned long long)want,
+			(unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
 		virtio_config_read(vbt_dev, VBAL_CFG_ACTUAL, &actual, 4);
 		tf_check_u64(actual & 0xffffffff, want, "§5.5.6.1 D14, L4",
-			     "actual reads back %llu", (unsigned long long)want);
+			     "actual reads back %llu",
+			     (unsigned long long)want);
 		tf_check(vbt_query(&guest), "QMP query-balloon",
 			 "host answers query-balloon");
 		tf_check_u64(guest, vbt_ram() - want * PA_PAGE_SIZE,
@@ -196,8 +200,8 @@ static void follow_in_mode(enum virtio_irq_mode mode)
 			 "%s: the change arrived as an interrupt", mn);
 	tf_check_u64(vbt.num_pages, 512, "§5.5.6.1, §2.5.2",
 		     "%s: driver sees num_pages 512", mn);
-	tf_check(vbt_follow(512, FOLLOW_NS) && vbt.b.size == 512,
-		 "§5.5.6.1 D4", "%s: and follows it", mn);
+	tf_check(vbt_follow(512, FOLLOW_NS) && vbt.b.size == 512, "§5.5.6.1 D4",
+		 "%s: and follows it", mn);
 	vbt_set_target(0);
 	tf_check(vbt_follow(0, FOLLOW_NS) && vbt.b.size == 0, "§5.5.6.1 D5",
 		 "%s: and back to 0", mn);
@@ -229,14 +233,13 @@ static void test_stats(void)
 	char s1[CTL_LINE_MAX], s2[CTL_LINE_MAX];
 	uint64_t req0, v, upd1 = 0, upd2 = 0, deadline;
 	static const char *const keys[] = {
-		"swap-in", "swap-out", "free-memory", "total-memory",
-		"available-memory", "disk-caches",
+		"swap-in",	"swap-out",	    "free-memory",
+		"total-memory", "available-memory", "disk-caches",
 	};
-	static const unsigned idx[] = { 0, 1, 2, 3, 4, 5 };
+	static const unsigned idx[] = {0, 1, 2, 3, 4, 5};
 	bool same = true;
 
-	if (!vbt_present("memory statistics") ||
-	    !vbt_up(0, vbt_default_mode()))
+	if (!vbt_present("memory statistics") || !vbt_up(0, vbt_default_mode()))
 		return;
 	if (!virtio_has(vbt_dev, VBAL_F_STATS_VQ)) {
 		tf_skip("STATS_VQ not offered", "memory statistics");
@@ -257,11 +260,10 @@ static void test_stats(void)
 		(unsigned long long)(vbt.st.stats_requests - req0));
 	tf_check(vbt.st.stats_requests >= req0 + 2, "§5.5.6.3",
 		 "device asks for statistics at the interval");
-	tf_check_u64(vbt.st.stats_sent, vbt.st.stats_requests,
-		     "§5.5.6.3.1 D18",
+	tf_check_u64(vbt.st.stats_sent, vbt.st.stats_requests, "§5.5.6.3.1 D18",
 		     "every request is answered with a fresh buffer");
-	tf_check(vq_in_flight(&vbt.vq[VBAL_Q_STATS]) == 1,
-		 "§5.5.6.3.1 D16", "never more than one stats buffer");
+	tf_check(vq_in_flight(&vbt.vq[VBAL_Q_STATS]) == 1, "§5.5.6.3.1 D16",
+		 "never more than one stats buffer");
 	if (!vbt_ask("guest-stats", NULL, s1, sizeof(s1))) {
 		tf_check(false, "QEMU qom-get", "host reads guest-stats");
 		goto out;
@@ -292,7 +294,8 @@ static void test_stats(void)
 	tf_check(upd2 > upd1, "§5.5.6.3", "host's last-update advances");
 	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		same &= vbt_kv(s2, keys[i], &v);
-	same &= !vbt_kv(s2, "major-faults", &v) && !vbt_kv(s2, "htlb-pgalloc", &v);
+	same &= !vbt_kv(s2, "major-faults", &v) &&
+		!vbt_kv(s2, "htlb-pgalloc", &v);
 	tf_check(same, "§5.5.6.3.1 D23",
 		 "the same subset every time (unsent tags stay unset)");
 out:
@@ -319,8 +322,8 @@ static void oom_case(bool feature)
 	}
 	/* D6 lets the driver inflate on its own; no host needed. */
 	got = vbt.b.ops->inflate(&vbt.b, 2048);
-	tf_check_u64((uint64_t)got, 2048, "§5.5.6.1 D6",
-		     "%s: 8 MiB inflated", fn);
+	tf_check_u64((uint64_t)got, 2048, "§5.5.6.1 D6", "%s: 8 MiB inflated",
+		     fn);
 	before = vbt.b.size;
 	if (ctl_connected())
 		vbt_query(&host_before);
@@ -351,8 +354,8 @@ static void oom_case(bool feature)
 			 "%s: the workload stays out of memory", fn);
 		tf_check_u64(vbt.b.size, before, "§5.5.6.1 D7",
 			     "%s: balloon size unchanged", fn);
-		tf_check_u64(mm_zone.count[PA_BALLOONED], before,
-			     "§5.5.6.1 D7", "%s: allocator unchanged", fn);
+		tf_check_u64(mm_zone.count[PA_BALLOONED], before, "§5.5.6.1 D7",
+			     "%s: allocator unchanged", fn);
 	}
 	if (extra > 0)
 		pa_free(&mm_zone, (uint64_t)extra, 0, PA_WORKLOAD);
@@ -391,8 +394,7 @@ static void test_features_off(void)
 		got = vbt.b.ops->inflate(&vbt.b, 300);
 		tf_check(!virtio_has(vbt_dev, bit) && got == 300 &&
 				 vbt.b.ops->deflate(&vbt.b, 300) == 300,
-			 "§5.5.3, §5.5.6",
-			 "without %s: 300 pages in and out",
+			 "§5.5.3, §5.5.6", "without %s: 300 pages in and out",
 			 vbal_feature_name(bit));
 		vbt_down();
 	}
@@ -400,12 +402,12 @@ static void test_features_off(void)
 }
 
 static const struct tf_case vbal_cases[] = {
-	{ "bring-up", test_bring_up, 0 },
-	{ "targets", test_targets, 60000 },
-	{ "follow", test_follow, 60000 },
-	{ "stats", test_stats, 20000 },
-	{ "deflate-on-oom", test_oom, 0 },
-	{ "features off", test_features_off, 30000 },
+	{"bring-up", test_bring_up, 0},
+	{"targets", test_targets, 60000},
+	{"follow", test_follow, 60000},
+	{"stats", test_stats, 20000},
+	{"deflate-on-oom", test_oom, 0},
+	{"features off", test_features_off, 30000},
 };
 
 const struct tf_suite suite_virtio_balloon =

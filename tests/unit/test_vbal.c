@@ -30,10 +30,10 @@ static void test_bring_up_all_features(void)
 /* QEMU's numbering: compacted over what is offered (§5.5.2 is silent). */
 static void test_queue_numbering(void)
 {
-	UT_CHECK_EQ(rig_up((1u << VBAL_F_STATS_VQ) |
-				   (1u << VBAL_F_PAGE_REPORTING),
-			   0),
-		    0);
+	UT_CHECK_EQ(
+		rig_up((1u << VBAL_F_STATS_VQ) | (1u << VBAL_F_PAGE_REPORTING),
+		       0),
+		0);
 	UT_CHECK_EQ(vb.qidx[VBAL_Q_REPORT], 3);
 	UT_CHECK_EQ(vb.spec_qidx[VBAL_Q_REPORT], 4);
 	UT_CHECK_EQ(vb.qidx[VBAL_Q_HINT], -1);
@@ -129,7 +129,8 @@ static void test_never_pinned(void)
 	vbm_set_target(&m, 0xffffffffu);
 	rig_follow();
 	for (int i = 0; i < 256; i++)
-		UT_CHECK_EQ(m.inflated[(uint64_t)pin + i - (VBM_BASE >> 12)], 0);
+		UT_CHECK_EQ(m.inflated[(uint64_t)pin + i - (VBM_BASE >> 12)],
+			    0);
 	UT_CHECK_EQ(vb.b.shortfall.pinned, 256);
 	vbm_set_target(&m, 0);
 	rig_follow();
@@ -263,6 +264,5 @@ static void test_ring_variants(void)
 UT_MAIN(UT_TEST(test_bring_up_all_features), UT_TEST(test_queue_numbering),
 	UT_TEST(test_config_too_small), UT_TEST(test_inflate_deflate),
 	UT_TEST(test_reserve_floor), UT_TEST(test_never_pinned),
-	UT_TEST(test_poison), UT_TEST(test_stats),
-	UT_TEST(test_deflate_on_oom), UT_TEST(test_interrupt_vs_poll),
-	UT_TEST(test_ring_variants))
+	UT_TEST(test_poison), UT_TEST(test_stats), UT_TEST(test_deflate_on_oom),
+	UT_TEST(test_interrupt_vs_poll), UT_TEST(test_ring_variants))

@@ -68,7 +68,7 @@ static void hostile_case(enum vqm_hostile h, uint32_t arg, bool fatal)
 	saw_failed = m.saw_failed;
 	if (fatal) {
 		UT_CHECK(!vb.up);
-		UT_CHECK(saw_failed);	 /* §2.1.2 */
+		UT_CHECK(saw_failed);	  /* §2.1.2 */
 		UT_CHECK_EQ(m.status, 0); /* and reset, §2.4 */
 		UT_CHECK_EQ(vb.st.device_errors, 1);
 		UT_CHECK_EQ(mm_zone.count[PA_BALLOONED], 0);
@@ -99,7 +99,7 @@ static void test_hostile_devices(void)
 /* num_pages from a broken device: garbage targets, the guest lives. */
 static void test_garbage_targets(void)
 {
-	static const uint32_t t[] = { 0xffffffffu, 0x80000000u, 7, 0 };
+	static const uint32_t t[] = {0xffffffffu, 0x80000000u, 7, 0};
 
 	UT_CHECK_EQ(rig_up(0, 0), 0);
 	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -153,7 +153,8 @@ static void test_reporting(void)
 	struct vbal_cfg c;
 	bool poisoned = true;
 
-	vbm_init(&m, (1u << VBAL_F_PAGE_REPORTING) | (1u << VBAL_F_PAGE_POISON));
+	vbm_init(&m,
+		 (1u << VBAL_F_PAGE_REPORTING) | (1u << VBAL_F_PAGE_POISON));
 	c = vbm_cfg(&m);
 	c.poison_val = 0x5a5a5a5a;
 	UT_CHECK_EQ(vbal_init(&vb, &c), 0);
@@ -163,8 +164,8 @@ static void test_reporting(void)
 	/* D39: freed after the ack; D38: poisoned before the report. */
 	UT_CHECK_EQ(mm_zone.count[PA_BALLOONED], 0);
 	for (int i = 0; i < 4; i++) {
-		const uint32_t *w = (const uint32_t *)(uintptr_t)(
-			vb.report_pfn[i] << 12);
+		const uint32_t *w =
+			(const uint32_t *)(uintptr_t)(vb.report_pfn[i] << 12);
 
 		poisoned &= w[0] == 0x5a5a5a5a && w[262143] == 0x5a5a5a5a;
 	}

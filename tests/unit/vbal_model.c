@@ -121,7 +121,8 @@ static void pages_request(struct vbm *m, int q, const struct vqm_buf *b)
 			       4096); /* MADV_DONTNEED */
 		} else {
 			if (!m->inflated[off])
-				bad(m, "D13: deflate of pfn %#llx, never inflated",
+				bad(m,
+				    "D13: deflate of pfn %#llx, never inflated",
 				    pfns[i]);
 			else
 				m->balloon--;
@@ -301,12 +302,14 @@ static void t_config_write(struct virtio_dev *d, unsigned off, unsigned width,
 	if (off >= VBAL_CFG_ACTUAL && off < VBAL_CFG_ACTUAL + 4) {
 		m->actual_writes++;
 		if (off != VBAL_CFG_ACTUAL || width != 4)
-			bad(m, "L4: actual written %llu bytes at a time", width);
+			bad(m, "L4: actual written %llu bytes at a time",
+			    width);
 	} else if (off == VBAL_CFG_POISON_VAL) {
 		m->poison_written = true;
 		m->poison_before_ok = !(m->status & VIRTIO_STATUS_DRIVER_OK);
 		if (!m->poison_before_ok)
-			bad(m, "D35/D36: poison_val written after DRIVER_OK", 0);
+			bad(m, "D35/D36: poison_val written after DRIVER_OK",
+			    0);
 	} else {
 		bad(m, "driver wrote config offset %llu", off);
 		return;
@@ -325,8 +328,8 @@ static int t_queue_activate(struct virtio_dev *d, unsigned q,
 {
 	struct vbm *m = of(d);
 
-	if (q >= m->nq || vqm_init(&m->q[q], a, m->driver_features, p2v,
-				   NULL) < 0)
+	if (q >= m->nq ||
+	    vqm_init(&m->q[q], a, m->driver_features, p2v, NULL) < 0)
 		return -1;
 	m->active[q] = true;
 	return 0;
@@ -380,11 +383,10 @@ static const struct virtio_transport_ops vbm_ops = {
 
 void vbm_init(struct vbm *m, uint64_t offered)
 {
-	static const int bit[VBAL_NR_QUEUES] = { -1, -1, VBAL_F_STATS_VQ,
-						 VBAL_F_FREE_PAGE_HINT,
-						 VBAL_F_PAGE_REPORTING };
-	static const uint16_t size[VBAL_NR_QUEUES] = { 128, 128, 128, 1024,
-						       32 };
+	static const int bit[VBAL_NR_QUEUES] = {-1, -1, VBAL_F_STATS_VQ,
+						VBAL_F_FREE_PAGE_HINT,
+						VBAL_F_PAGE_REPORTING};
+	static const uint16_t size[VBAL_NR_QUEUES] = {128, 128, 128, 1024, 32};
 
 	vbm_memory_init();
 	memset(m, 0, sizeof(*m));

@@ -42,8 +42,8 @@ struct vbm {
 	uint16_t qmax[VBM_NQ];
 	struct vqm q[VBM_NQ];
 	bool active[VBM_NQ];
-	bool defer;	      /* queue work waits for vbm_run */
-	bool no_ack[VBM_NQ];  /* take buffers, never answer */
+	bool defer;	     /* queue work waits for vbm_run */
+	bool no_ack[VBM_NQ]; /* take buffers, never answer */
 	struct vqm_buf held[VBM_NQ][8];
 	unsigned nheld[VBM_NQ];
 

@@ -11,7 +11,8 @@
 #include "tests/unit/vbal_model.h"
 
 #define ALL_BALLOON VBAL_FEATURES_BALLOON
-#define RING_BITS   (VQ_FEAT(VIRTIO_F_INDIRECT_DESC) | VQ_FEAT(VIRTIO_F_EVENT_IDX))
+#define RING_BITS                                                              \
+	(VQ_FEAT(VIRTIO_F_INDIRECT_DESC) | VQ_FEAT(VIRTIO_F_EVENT_IDX))
 
 static struct vbm m;
 static struct vbal vb;
