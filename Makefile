@@ -62,8 +62,11 @@ VBAL_SRC := drivers/virtio/vbal.c drivers/virtio/vbal_pages.c \
 	drivers/virtio/vbal_track.c drivers/virtio/vbal_stats.c \
 	drivers/virtio/vbal_hint.c drivers/virtio/virtio.c kernel/balloon.c \
 	$(UNIT_test_virtqueue) kernel/page_alloc.c tests/unit/vbal_model.c
+VBAL_SRC += tests/unit/vbal_model_queues.c tests/unit/vbal_host_stubs.c
 UNIT_test_vbal       := $(VBAL_SRC)
 UNIT_test_vbal_hostile := $(VBAL_SRC)
+UNIT_test_vbal_setup := $(VBAL_SRC)
+UNIT_test_vbal_async := $(VBAL_SRC)
 UNIT_test_vmw_model  := host/vmw/vmw_model.c host/vmw/vmw_model_batch.c
 UNIT_test_vmw_model_batch := $(UNIT_test_vmw_model)
 UNIT_test_vmw_balloon := drivers/vmware/vmw_balloon.c drivers/vmware/vmw_balloon_ops.c \

@@ -156,6 +156,8 @@ static bool queue_wanted(const struct vbal *vb, int q)
 
 static int setup_queues(struct vbal *vb)
 {
+	bool spec = false; /* the device numbers as §5.5.2 lists them */
+
 	for (int q = 0; q < VBAL_NR_QUEUES; q++) {
 		int idx = vb->qidx[q];
 
@@ -164,11 +166,19 @@ static int setup_queues(struct vbal *vb)
 			continue;
 		}
 		/* The robust rule: confirm the queue exists at the index the
-		 * device's numbering gives; fall back to the spec's. */
-		if (vb->d->ops->queue_max(vb->d, (unsigned)idx) == 0 &&
-		    vb->spec_qidx[q] >= 0 &&
-		    vb->d->ops->queue_max(vb->d, (unsigned)vb->spec_qidx[q]))
+		 * device's numbering gives; fall back to the spec's. Once
+		 * one queue has fallen back, the later ones follow: without
+		 * statsq, reporting's compacted index 3 is such a device's
+		 * free_page_vq, which would be set up twice. */
+		if (spec && vb->spec_qidx[q] >= 0) {
 			idx = vb->qidx[q] = vb->spec_qidx[q];
+		} else if (vb->d->ops->queue_max(vb->d, (unsigned)idx) == 0 &&
+			   vb->spec_qidx[q] >= 0 &&
+			   vb->d->ops->queue_max(vb->d,
+						 (unsigned)vb->spec_qidx[q])) {
+			idx = vb->qidx[q] = vb->spec_qidx[q];
+			spec = true;
+		}
 		vb->qsize[q] = vb->d->ops->queue_max(vb->d, (unsigned)idx);
 		if (virtio_setup_queue(vb->d, (unsigned)idx, &vb->vq[q],
 				       vb->cfg.queue_max,

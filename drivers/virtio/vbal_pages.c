@@ -166,15 +166,36 @@ static void note_shortfall(struct vbal *vb, bool blocked)
 	}
 }
 
+static uint64_t pages_on(const struct vbal *vb, int q)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < vb->nbufs; i++)
+		if (vb->bufs[i].queue == q)
+			n += vb->bufs[i].n;
+	return n;
+}
+
 static int64_t vbal_inflate(struct balloon *b, uint64_t n)
 {
 	struct vbal *vb = b->priv;
-	uint64_t start = vb->track.count, queued = 0;
+	uint64_t start = vb->track.count, queued = 0, pending;
 	bool blocked = false;
 	int rc = 0;
 
 	if (!vb->up)
 		return VBAL_E_DOWN;
+	/* Pages still on inflateq from a round whose wait ran out are on
+	 * their way in (b->size does not count them yet): asking for them
+	 * again would take the balloon past the target once the device
+	 * answers. With nothing new to ask, wait for those instead. */
+	pending = pages_on(vb, VBAL_Q_INFLATE);
+	n = n > pending ? n - pending : 0;
+	if (!n && pending) {
+		rc = settle(vb, VBAL_Q_INFLATE);
+		if (vb->up)
+			vbal_write_actual(vb, (uint32_t)vb->track.count);
+	}
 	while (queued < n && !blocked && rc == 0) {
 		struct vbal_buf *buf;
 		unsigned round = 0;

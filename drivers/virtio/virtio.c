@@ -17,9 +17,9 @@
 #include "kernel/x86.h"
 
 #define RESET_TIMEOUT_NS (1000 * NSEC_PER_MSEC)
-#define CONFIG_RETRIES 16
-#define INDIRECT_MAX 8
-#define MAX_QUEUE_MEM 64
+#define CONFIG_RETRIES	 16
+#define INDIRECT_MAX	 8
+#define MAX_QUEUE_MEM	 64
 
 struct virtio_dev *virtio_devices[VIRTIO_MAX_DEVICES];
 unsigned virtio_nr_devices;
@@ -52,8 +52,9 @@ const char *virtio_device_name(uint32_t id)
 
 const char *virtio_irq_mode_name(enum virtio_irq_mode m)
 {
-	return m == VIRTIO_IRQ_MSIX ? "msix" : m == VIRTIO_IRQ_INTX ? "intx"
-								    : "poll";
+	return m == VIRTIO_IRQ_MSIX   ? "msix"
+	       : m == VIRTIO_IRQ_INTX ? "intx"
+				      : "poll";
 }
 
 int virtio_reset(struct virtio_dev *d)
@@ -182,7 +183,7 @@ int virtio_setup_queue(struct virtio_dev *d, unsigned q, struct virtqueue *vq,
 		       unsigned max_size, uint16_t msix_vector)
 {
 	struct queue_mem *m = NULL;
-	struct vq_setup s = { 0 };
+	struct vq_setup s = {0};
 	struct vq_addrs a;
 	unsigned size = d->ops->queue_max(d, q);
 
@@ -213,11 +214,17 @@ int virtio_setup_queue(struct virtio_dev *d, unsigned q, struct virtqueue *vq,
 	s.indirect_max = (d->accepted & VQ_FEAT(VIRTIO_F_INDIRECT_DESC))
 				 ? INDIRECT_MAX
 				 : 0;
+	/* §2.7.5.3.1: a table no longer than the ring (vq_init insists), so
+	 * a device with rings of fewer than 8 entries still comes up. */
+	if (s.indirect_max > size)
+		s.indirect_max = size;
 	s.ring = alloc_zeroed(m, 0, vq_ring_bytes(d->accepted, size));
 	s.state = alloc_zeroed(m, 1, vq_state_bytes(size));
-	s.indirect = s.indirect_max ? alloc_zeroed(m, 2, vq_indirect_bytes(
-								size, INDIRECT_MAX))
-				    : NULL;
+	s.indirect =
+		s.indirect_max
+			? alloc_zeroed(m, 2,
+				       vq_indirect_bytes(size, s.indirect_max))
+			: NULL;
 	s.notify = virtio_vq_notify;
 	s.notify_ctx = d;
 	if (!s.ring || !s.state || (s.indirect_max && !s.indirect)) {
@@ -250,7 +257,7 @@ static uint32_t read_piece(struct virtio_dev *d, unsigned off, void *buf,
 		unsigned o = off + done, w;
 		uint32_t v;
 
-		w = (!(o & 3) && len - done >= 4) ? 4
+		w = (!(o & 3) && len - done >= 4)   ? 4
 		    : (!(o & 1) && len - done >= 2) ? 2
 						    : 1;
 		v = d->ops->config_read(d, o, w);

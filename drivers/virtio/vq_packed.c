@@ -270,8 +270,16 @@ static void *packed_get_used(struct virtqueue *vq, uint32_t *len)
 static bool packed_more_used(const struct virtqueue *vq)
 {
 	uint16_t flags = vq_rd16(&vq->r.packed.desc[vq->last_used].flags);
+	bool w = vq->used_wrap;
 
-	return looks_used(flags, vq->used_wrap);
+	/* With a buffer in flight, the descriptor at last_used is one we
+	 * made available (AVAIL = w, USED = !w). Anything else is the
+	 * device's doing: a proper used mark, or flags with the wrong wrap
+	 * or AVAIL != USED, which get_used then reports. Calling only the
+	 * proper mark news would turn a broken device into a silent one. */
+	if (vq->in_flight)
+		return !(!!(flags & F_AVAIL) == w && !!(flags & F_USED) != w);
+	return looks_used(flags, w);
 }
 
 static void packed_disable_cb(struct virtqueue *vq)

@@ -96,6 +96,131 @@ static void test_hostile_devices(void)
 	hostile_case(VQM_LEN_BIG, 0, false);
 }
 
+/* Make the device use queue q once; returns what the driver said. */
+static int64_t provoke(int q)
+{
+	switch (q) {
+	case VBAL_Q_INFLATE:
+		return vb.b.ops->inflate(&vb.b, 600);
+	case VBAL_Q_DEFLATE:
+		return vb.b.ops->deflate(&vb.b, 600);
+	case VBAL_Q_STATS:
+		vbm_stats_request(&m);
+		break;
+	case VBAL_Q_HINT:
+		vbm_set_cmd_id(&m, 0x80000000u);
+		vbal_service(&vb); /* opens the round; the device answers */
+		break;
+	default:
+		return vbal_report_free(&vb, 2);
+	}
+	vbal_service(&vb); /* reaps the answer */
+	return 0;
+}
+
+struct hostile_queue {
+	int q;
+	enum vqm_hostile h;
+	uint32_t arg;
+	bool packed;
+};
+
+/*
+ * Every queue, not only inflateq: a bad used entry on any of them (or a
+ * packed descriptor with the wrong wrap or flags) makes the driver give
+ * up on the device, reset it and take back every page: acknowledged
+ * ones, ones in flight, hinted and reported blocks. The bad entry itself
+ * is never followed; a real completion before it (DUPLICATE, IDX_JUMP)
+ * may be.
+ */
+static void test_hostile_every_queue(void)
+{
+	static const struct hostile_queue c[] = {
+		{VBAL_Q_INFLATE, VQM_ID_RANGE, 0, false},
+		{VBAL_Q_INFLATE, VQM_IDX_JUMP, 50, false},
+		{VBAL_Q_DEFLATE, VQM_ID_IDLE, 77, false},
+		{VBAL_Q_DEFLATE, VQM_DUPLICATE, 0, false},
+		{VBAL_Q_STATS, VQM_ID_RANGE, 0, false},
+		{VBAL_Q_STATS, VQM_DUPLICATE, 0, false},
+		{VBAL_Q_HINT, VQM_ID_IDLE, 1000, false},
+		{VBAL_Q_REPORT, VQM_IDX_JUMP, 9, false},
+		{VBAL_Q_REPORT, VQM_DUPLICATE, 0, false},
+		{VBAL_Q_INFLATE, VQM_WRONG_WRAP, 0, true},
+		{VBAL_Q_DEFLATE, VQM_BAD_FLAGS, 0, true},
+		{VBAL_Q_STATS, VQM_WRONG_WRAP, 0, true},
+		{VBAL_Q_HINT, VQM_BAD_FLAGS, 0, true},
+		{VBAL_Q_REPORT, VQM_ID_RANGE, 0, true},
+	};
+	uint64_t kernel0 = mm_zone.count[PA_KERNEL];
+
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint64_t packed =
+			c[i].packed ? VQ_FEAT(VIRTIO_F_RING_PACKED) : 0;
+		uint64_t inflated, deflated, one = VBAL_BATCH_PFNS;
+		char why[96];
+		bool real_first;
+		int idx;
+
+		UT_CHECK_EQ(rig_up(ALL_BALLOON | RING_BITS | packed, 0), 0);
+		UT_CHECK_EQ(vb.b.ops->inflate(&vb.b, 2000), 2000);
+		inflated = vb.b.counters.inflated;
+		deflated = vb.b.counters.deflated;
+		idx = m.qidx[c[i].q];
+		m.q[idx].hostile = c[i].h;
+		m.q[idx].hostile_arg = c[i].arg;
+		provoke(c[i].q);
+		if (vb.up)
+			printf("    # case %u: the driver did not notice\n", i);
+		UT_CHECK(!vb.up);
+		UT_CHECK(m.saw_failed);	  /* §2.1.2 */
+		UT_CHECK_EQ(m.status, 0); /* reset, §2.4 */
+		UT_CHECK_EQ(vb.st.device_errors, 1);
+		UT_CHECK(vb.error && vb.error[0]);
+		real_first = c[i].h == VQM_DUPLICATE || c[i].h == VQM_IDX_JUMP;
+		UT_CHECK(vb.b.counters.inflated - inflated <=
+			 (real_first ? one : 0));
+		UT_CHECK(vb.b.counters.deflated - deflated <=
+			 (real_first ? one : 0));
+		/* Every page is the guest's again, wherever it was. */
+		UT_CHECK_EQ(mm_zone.count[PA_BALLOONED], 0);
+		UT_CHECK_EQ(vb.b.size, 0);
+		UT_CHECK_EQ(vb.inflight_pages + vb.hint_nr + vb.report_nr, 0);
+		UT_CHECK_EQ(pa_check(&mm_zone, why, sizeof(why)), PA_OK);
+		/* And the driver stays down. */
+		UT_CHECK(!vbal_service(&vb));
+		UT_CHECK_EQ(vb.b.ops->inflate(&vb.b, 10), VBAL_E_DOWN);
+		UT_CHECK_EQ(vb.b.ops->deflate(&vb.b, 10), VBAL_E_DOWN);
+		UT_CHECK_EQ(vbal_report_free(&vb, 1), VBAL_E_DOWN);
+		UT_CHECK_EQ(vbal_oom(&vb, 10), 0);
+		UT_CHECK_EQ(m.errors, 0);
+		vbal_teardown(&vb);
+		UT_CHECK_EQ(mm_zone.count[PA_KERNEL], kernel0);
+	}
+}
+
+/* L3: lengths on these queues mean nothing; too long is clamped. */
+static void test_long_used_len(void)
+{
+	UT_CHECK_EQ(rig_up(ALL_BALLOON | RING_BITS, 0), 0);
+	UT_CHECK_EQ(vb.b.ops->inflate(&vb.b, 500), 500);
+	m.q[1].hostile = VQM_LEN_BIG;
+	UT_CHECK_EQ(vb.b.ops->deflate(&vb.b, 500), 500);
+	m.q[4].hostile = VQM_LEN_BIG;
+	UT_CHECK_EQ(vbal_report_free(&vb, 1), 1);
+	m.q[2].hostile = VQM_LEN_BIG;
+	UT_CHECK(vbm_stats_request(&m));
+	vbal_service(&vb);
+	UT_CHECK(vb.up);
+	UT_CHECK_EQ(vb.vq[VBAL_Q_DEFLATE].len_clamped, 1);
+	UT_CHECK_EQ(vb.vq[VBAL_Q_REPORT].len_clamped, 1);
+	UT_CHECK_EQ(vb.vq[VBAL_Q_STATS].len_clamped, 1);
+	/* The clamp leaves 0 (nothing on these buffers is writable), so
+	 * the driver never sees the device's claim as a length. */
+	UT_CHECK_EQ(vb.st.used_len_nonzero, 0);
+	rig_check();
+	rig_down();
+}
+
 /* num_pages from a broken device: garbage targets, the guest lives. */
 static void test_garbage_targets(void)
 {
@@ -218,6 +343,7 @@ static void test_random_walk(void)
 }
 
 UT_MAIN(UT_TEST(test_silent_device), UT_TEST(test_silent_deflate),
-	UT_TEST(test_hostile_devices), UT_TEST(test_garbage_targets),
+	UT_TEST(test_hostile_devices), UT_TEST(test_hostile_every_queue),
+	UT_TEST(test_long_used_len), UT_TEST(test_garbage_targets),
 	UT_TEST(test_hinting), UT_TEST(test_reporting),
 	UT_TEST(test_random_walk))
