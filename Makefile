@@ -76,6 +76,10 @@ UNIT_test_vmw_hostile := $(UNIT_test_vmw_balloon)
 UNIT_test_vmw_detect := drivers/vmware/vmw_backdoor.c kernel/string.c
 UNIT_LIBS_test_runner := -ljansson
 UNIT_test_junit      := host/runner/junit.c
+UNIT_test_scen_parse := kernel/scen_parse.c kernel/printf.c kernel/string.c
+UNIT_test_scen_run   := kernel/scen_parse.c kernel/scen_run.c kernel/scen_expect.c \
+	kernel/scen_churn.c kernel/workload.c kernel/page_alloc.c kernel/printf.c \
+	kernel/string.c kernel/balloon.c
 UNIT_test_runner_ctl := $(RUNNER_LIB)
 UNIT_LIBS_test_runner_ctl := -ljansson
 UNIT_test_runner_ctl_qmp := $(RUNNER_LIB) tests/unit/fake_qmp.c
