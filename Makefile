@@ -43,7 +43,10 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 KERNEL_C   := $(wildcard boot/*.c) $(wildcard kernel/*.c) $(wildcard drivers/*/*.c) $(wildcard tests/guest/*.c)
 KERNEL_ASM := $(wildcard boot/*.asm) $(wildcard kernel/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
-	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
+	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM)) \
+	$(BUILD)/k/gen/scen_builtin.o
+# Scenarios are built into the image (tests/guest/scen_builtin.h).
+SCN_FILES  := $(sort $(wildcard tests/scenarios/*.scn))
 
 RUNNER_C   := $(wildcard host/runner/*.c) $(wildcard host/vmw/vmw_model*.c)
 RUNNER_LIB := $(filter-out host/runner/main.c,$(RUNNER_C))
@@ -100,6 +103,16 @@ deps:
 # ---- kernel ---------------------------------------------------------------
 
 $(BUILD)/k/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/gen/scen_builtin.c: $(SCN_FILES) host/scripts/embed-scenarios.sh
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)host/scripts/embed-scenarios.sh $@ $(SCN_FILES)
+
+$(BUILD)/k/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@

@@ -135,6 +135,8 @@ struct scen_env {
 	int (*check)(void *ctx, char *why, size_t len);
 	/* QEMU's resident guest RAM in bytes, or false. */
 	bool (*host_rss)(void *ctx, uint64_t *bytes);
+	/* NULL when the host frees ballooned memory; else why it does not. */
+	const char *no_reclaim_why;
 
 	/* The machine. */
 	struct pa_zone *zone;
@@ -148,6 +150,7 @@ struct scen_env {
 		       const char *desc);
 	void (*diag)(void *rctx, const char *key, const char *val);
 	void (*info)(void *rctx, const char *line);
+	void (*skip)(void *rctx, const char *why, const char *desc);
 	void *rctx;
 
 	/* Tracking for workload and pinned pages (kernel-allocated). */

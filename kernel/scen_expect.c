@@ -11,6 +11,7 @@
  * rss-drop asks the runner how much of the guest's RAM QEMU still has
  * resident, against the figure taken at the latest "target".
  */
+#include "kernel/printf.h"
 #include "kernel/scen_int.h"
 
 #define C_SCEN	  "pinprick scenarios (docs/scenarios.md)"
@@ -72,6 +73,13 @@ static void expect_rss(struct scen_state *s, const struct scen_op *op,
 	uint64_t drop = have && s->rss_base_ok && now < s->rss_base
 				? s->rss_base - now
 				: 0;
+	char d[120];
+
+	if (s->env->no_reclaim_why) {
+		ksnprintf(d, sizeof(d), "%u: %s", op->line, text);
+		s->env->skip(s->env->rctx, s->env->no_reclaim_why, d);
+		return;
+	}
 
 	if (!s->rss_base_ok)
 		scen_diag(s, "why", "no host RSS at the latest target");

@@ -239,10 +239,15 @@ static void op_pressure(struct scen_state *s, const struct scen_op *op,
 	uint64_t got = wl_grow(&s->wl, want);
 	int64_t back = 0;
 
-	if (got < want) {
-		back = s->env->reclaim(s->env->ctx, want - got);
-		if (back > 0)
-			got += wl_grow(&s->wl, want - got);
+	/* A driver may give back less than asked (whole 2 MiB pages, a
+	 * bounded batch), so ask again while it still gives something. */
+	for (unsigned i = 0; got < want && i < 64; i++) {
+		int64_t n = s->env->reclaim(s->env->ctx, want - got);
+
+		if (n <= 0)
+			break;
+		back += n;
+		got += wl_grow(&s->wl, want - got);
 	}
 	wl_diags(s, &s->wl, want, got);
 	scen_diag(s, "from_balloon", "%lld pages", (long long)back);

@@ -260,10 +260,44 @@ static void run_suite(const struct tf_suite *s)
 		(unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
 }
 
+bool tf_suite_failing(void)
+{
+	return suite_failed != 0;
+}
+
+void tf_run_dynamic(const char *name, const char *what, void (*fn)(void *),
+		    void *arg)
+{
+	struct pa_stats before;
+	uint64_t t0 = time_ns();
+
+	pa_get_stats(&mm_zone, &before);
+	suite_failed = 0;
+	case_points = 0;
+	nr_diags = 0;
+	kprintf("# suite %s: %s (1 case)\n", name, what);
+	tap_subtest(&tap, name);
+	fn(arg);
+	if (case_points == 0)
+		tf_check(false, NULL, "%s: reported no result", name);
+	check_accounting(&before);
+	tap_subtest_end(&tap);
+	tap_point(&tap, suite_failed == 0, name, TAP_NONE, NULL);
+	kprintf("# suite %s: %s in %llu ms\n", name,
+		suite_failed ? "FAILED" : "passed",
+		(unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
+}
+
 static void check_cmdline(struct cmdline_opts *o)
 {
+	for (unsigned i = 0; i < o->nr_scenarios; i++)
+		if (!tf_dynamic.known(o->scenarios[i]) &&
+		    o->nr_errors < CMD_MAX_ERRORS)
+			ksnprintf(o->errors[o->nr_errors++], CMD_ERROR_LEN,
+				  "unknown scenario \"%s\"", o->scenarios[i]);
 	for (unsigned i = 0; i < o->nr_suites; i++) {
-		bool known = !strcmp(o->suites[i], "all");
+		bool known = !strcmp(o->suites[i], "all") ||
+			     !strcmp(o->suites[i], "none");
 
 		for (unsigned k = 0; k < tf_nr_suites; k++)
 			known |= !strcmp(o->suites[i], tf_suites[k]->name);
@@ -293,12 +327,13 @@ int tf_main(struct cmdline_opts *opts)
 	for (unsigned i = 0; i < tf_nr_suites; i++)
 		selected += cmdline_wants_suite(opts, tf_suites[i]->name,
 						 tf_suites[i]->explicit_only);
-	tap_plan(&tap, 1 + selected);
+	tap_plan(&tap, 1 + selected + tf_dynamic.count(opts));
 	check_cmdline(opts);
 	for (unsigned i = 0; i < tf_nr_suites; i++)
 		if (cmdline_wants_suite(opts, tf_suites[i]->name,
-						 tf_suites[i]->explicit_only))
+					tf_suites[i]->explicit_only))
 			run_suite(tf_suites[i]);
+	tf_dynamic.run(opts);
 	kprintf("# pinprick: %u passed, %u failed, %u skipped, %u todo\n",
 		total.passed, total.failed, total.skipped, total.todo);
 	return total.failed ? EXIT_FAIL : EXIT_PASS;

@@ -43,6 +43,29 @@ struct tf_suite {
 extern const struct tf_suite *const tf_suites[];
 extern const unsigned tf_nr_suites;
 
+/*
+ * Suites made at run time (the scenarios, tests/guest/scenarios.c): how
+ * many the command line selects, whether a scenario= name exists, and
+ * running them (each through tf_run_dynamic).
+ */
+struct tf_dynamic {
+	unsigned (*count)(const struct cmdline_opts *o);
+	bool (*known)(const char *name);
+	void (*run)(const struct cmdline_opts *o);
+};
+extern const struct tf_dynamic tf_dynamic;
+
+/*
+ * One run-time suite: a subtest named name whose body is fn(arg), run
+ * unguarded (fn guards its own parts with tf_run_guarded), then the page
+ * accounting check as for every suite.
+ */
+void tf_run_dynamic(const char *name, const char *what, void (*fn)(void *),
+		    void *arg);
+
+/* Has a check of the suite now running failed? */
+bool tf_suite_failing(void);
+
 /* Options of this run (seed, verbose, ...). */
 extern const struct cmdline_opts *tf_opts;
 

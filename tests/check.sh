@@ -184,6 +184,16 @@ expect_run "a hung guest is timed out by the runner" 3 \
 	--profile microvm --append "suite=selftest-hang" --timeout 4 --log "$logs/selftest-hang.log"
 expect_run "an unknown kernel option is a failed check" 1 \
 	--profile microvm --append "no-such-option=1" --log "$logs/badopt.log"
+expect_run "a scenario that does not parse is reported with file:line:col, not run" 1 \
+	--profile pc-scenarios --append "scenario=selftest-syntax" --log "$logs/scen-syntax.log"
+if [[ $(grep -c '^    not ok 1 - tests/scenarios/selftest-syntax.scn:5:22: time needs a unit' "$logs/scen-syntax.log") == 2 ]] &&
+	! grep -q '^    ok .*target' "$logs/scen-syntax.log"; then
+	pass "the syntax error names tests/scenarios/selftest-syntax.scn:5:22 on both protocols and nothing ran"
+else
+	fail "syntax error not reported as expected (see $logs/scen-syntax.log)"
+fi
+expect_run "an unknown scenario name is a failed check" 1 \
+	--profile microvm --append "suite=none scenario=no-such-scenario" --log "$logs/scen-unknown.log"
 expect_run "an unknown runner option is refused" 4 --no-such-flag
 expect_run "an unknown profile is refused" 4 --profile no-such-profile
 badprof=$(mktemp --suffix=.conf)

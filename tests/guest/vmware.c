@@ -13,6 +13,7 @@
 #include "drivers/vmware/vmw_balloon.h"
 #include "drivers/vmware/vmw_detect.h"
 #include "kernel/ctl.h"
+#include "tests/guest/vmw_common.h"
 #include "kernel/mm.h"
 #include "kernel/printf.h"
 #include "kernel/string.h"
@@ -368,38 +369,6 @@ static void test_target_and_entries(void)
 	faults_resume();
 }
 
-/* A driver instance with its batch page and tracking from mm_zone. */
-static bool driver_up(int64_t *bpfn, int64_t *tpfn, unsigned *torder)
-{
-	struct vmw_balloon_cfg c = {0};
-	uint64_t need = mm_zone.managed * sizeof(uint64_t) >> 12;
-
-	for (*torder = 0; *torder < PA_MAX_ORDER && (1ull << *torder) < need;)
-		(*torder)++;
-	*bpfn = mm_alloc_kernel_pages(0);
-	*tpfn = mm_alloc_kernel_pages(*torder);
-	if (*bpfn < 0 || *tpfn < 0)
-		return false;
-	c.call = vmw_balloon_call_hw;
-	c.zone = &mm_zone;
-	c.batch_pfn = (uint64_t)*bpfn;
-	c.batch = (uint64_t *)((uintptr_t)*bpfn << 12);
-	c.ram_frames = mm_ram_bytes >> 12;
-	c.track = (uint64_t *)((uintptr_t)*tpfn << 12);
-	c.track_len = (4096ull << *torder) / sizeof(uint64_t);
-	c.delay_ns = delay_ns;
-	return vmw_balloon_init(&vb, &c) == 0;
-}
-
-static void driver_down(int64_t bpfn, int64_t tpfn, unsigned torder)
-{
-	vb.b.ops->reset(&vb.b);
-	if (bpfn >= 0)
-		pa_free(&mm_zone, (uint64_t)bpfn, 0, PA_KERNEL);
-	if (tpfn >= 0)
-		pa_free(&mm_zone, (uint64_t)tpfn, torder, PA_KERNEL);
-}
-
 /* Tick once a millisecond until the balloon is still, or 30 s pass. */
 static void settle(void)
 {
@@ -416,17 +385,16 @@ static void settle(void)
 
 static void test_inflate_deflate(void)
 {
-	int64_t bpfn = -1, tpfn = -1;
-	unsigned torder = 0;
+	struct vmt_mem vm;
 	uint64_t want = pa_available(&mm_zone) / 4;
 	char why[96] = "";
 
 	if (!need_host("inflate to the host's target and back") ||
 	    !set_host_target(want, "inflate to the host's target and back"))
 		return;
-	if (!driver_up(&bpfn, &tpfn, &torder)) {
+	if (!vmt_up(&vb, &vm)) {
 		tf_check(false, NULL, "set up the driver");
-		driver_down(bpfn, tpfn, torder);
+		vmt_down(&vb, &vm);
 		return;
 	}
 	settle();
@@ -445,7 +413,7 @@ static void test_inflate_deflate(void)
 	tf_diag("resets", "%llu", (unsigned long long)vb.b.counters.resets);
 	tf_check_u64(vb.b.counters.errors, 0, "ref §16",
 		     "no protocol error from the host");
-	driver_down(bpfn, tpfn, torder);
+	vmt_down(&vb, &vm);
 }
 
 static void test_host_maximum_body(void)
@@ -516,8 +484,8 @@ static bool host_state(char *reply, size_t len)
 static void test_churn(void)
 {
 	char before[CTL_LINE_MAX], after[CTL_LINE_MAX];
-	int64_t bpfn = -1, tpfn = -1;
-	unsigned torder = 0, bad = 0, rounds = 12;
+	struct vmt_mem vm;
+	unsigned bad = 0, rounds = 12;
 	uint64_t rng = tf_opts->seed * 0x9E3779B97F4A7C15ull + 7;
 	uint64_t span = pa_available(&mm_zone) / 2;
 	char why[96] = "";
@@ -526,9 +494,9 @@ static void test_churn(void)
 	    !set_host_target(0, "driver churn under the host's faults"))
 		return;
 	if (!host_state(before, sizeof(before)) ||
-	    !driver_up(&bpfn, &tpfn, &torder)) {
+	    !vmt_up(&vb, &vm)) {
 		tf_check(false, NULL, "set up the driver and read host state");
-		driver_down(bpfn, tpfn, torder);
+		vmt_down(&vb, &vm);
 		return;
 	}
 	for (unsigned i = 0; i < rounds; i++) {
@@ -572,7 +540,7 @@ static void test_churn(void)
 			(long long)(state_get(after, "faults") -
 				    state_get(before, "faults")),
 			(unsigned long long)vb.b.counters.resets);
-	driver_down(bpfn, tpfn, torder);
+	vmt_down(&vb, &vm);
 }
 
 static void test_faults_seen(void)

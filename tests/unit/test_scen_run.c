@@ -178,6 +178,12 @@ static void info(void *rctx, const char *line)
 	(void)line;
 }
 
+static void skip(void *rctx, const char *why, const char *desc)
+{
+	(void)rctx;
+	printf("    # skip: %s (%s)\n", desc, why);
+}
+
 static const struct scen_env env = {
 	.b = &f.b,
 	.proto = "model",
@@ -195,6 +201,7 @@ static const struct scen_env env = {
 	.report = report,
 	.diag = diag,
 	.info = info,
+	.skip = skip,
 	.wl_pfns = wl_pfns,
 	.pin_pfns = pin_pfns,
 	.track_len = CAP,
