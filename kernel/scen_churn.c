@@ -94,6 +94,7 @@ void scen_churn(struct scen_state *s, const struct scen_op *op,
 		t.verifies++;
 		bad = wl_verify(&s->wl) ?: wl_verify(&s->pin);
 	}
+	scen_intact_diags(s, bad); /* first: the framework keeps 8 */
 	scen_diag(s, "steps_run", "%llu", (unsigned long long)i);
 	scen_diag(s, "pages", "touched %llu, released %llu, rewritten %llu",
 		  (unsigned long long)t.touched, (unsigned long long)t.released,
@@ -104,7 +105,6 @@ void scen_churn(struct scen_state *s, const struct scen_op *op,
 		  (unsigned long long)t.targets,
 		  (unsigned long long)t.refused_targets);
 	scen_diag(s, "verifies", "%llu", (unsigned long long)t.verifies);
-	scen_intact_diags(s, bad);
 	scen_check(s, bad == 0 && t.refused_targets == 0, C_CHURN,
 		   "%u: %s: every owned page intact%s", op->line, text,
 		   bad ? " (FAILED: the host changed a page the guest owns)"

@@ -192,6 +192,16 @@ if [[ $(grep -c '^    not ok 1 - tests/scenarios/selftest-syntax.scn:5:22: time 
 else
 	fail "syntax error not reported as expected (see $logs/scen-syntax.log)"
 fi
+expect_run "a host that discards pages the guest owns is caught by the checksums" 1 \
+	--profile tests/profiles/vmware-discard.conf --log "$logs/vmware-discard.log"
+if grep -q '^    not ok .*churn seed=1 steps=2000: every owned page intact' "$logs/vmware-discard.log" &&
+	grep -q '^    not ok .*: expect intact' "$logs/vmware-discard.log" &&
+	grep -q '^      got: "0"' "$logs/vmware-discard.log" &&
+	! grep '^    not ok' "$logs/vmware-discard.log" | grep -vq 'intact'; then
+	pass "only the integrity checks fail, naming the zeroed page"
+else
+	fail "discarded pages not caught as expected (see $logs/vmware-discard.log)"
+fi
 expect_run "an unknown scenario name is a failed check" 1 \
 	--profile microvm --append "suite=none scenario=no-such-scenario" --log "$logs/scen-unknown.log"
 expect_run "an unknown runner option is refused" 4 --no-such-flag

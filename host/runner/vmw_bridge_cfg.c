@@ -31,6 +31,8 @@ static const struct {
 	 offsetof(struct vmw_faults, flapping_target)},
 	{"target_above_ram", VMWB_F_BOOL,
 	 offsetof(struct vmw_faults, target_above_ram)},
+	{"discard_every", VMWB_F_U32,
+	 offsetof(struct vmw_faults, discard_every)},
 };
 
 static int vmwb_fset(struct vmw_faults *f, size_t k, const char *v)

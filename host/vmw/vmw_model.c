@@ -291,6 +291,31 @@ static bool returns_target(unsigned cmd)
 		cmd <= VMW_CMD_BATCHED_2M_UNLOCK);
 }
 
+/*
+ * The discard_every fault: look at one remembered frame per call (each
+ * look is a memory read through the gdbstub); once the guest has written
+ * to it, zero it. A frame locked again is forgotten: it is the host's.
+ */
+static void discard_stale(struct vmw_model *m)
+{
+	static const uint8_t zero[4096];
+	uint64_t pfn, word = 0;
+	unsigned i;
+
+	if (!m->nr_stale || !m->mem.read || !m->mem.write)
+		return;
+	i = m->stale_next++ % m->nr_stale;
+	pfn = m->stale[i];
+	if (!vmw_model_is_locked(m, pfn) &&
+	    m->mem.read(m->mem.ctx, pfn << 12, &word, sizeof(word)) == 0 &&
+	    word == 0)
+		return; /* not reused yet: look again later */
+	if (!vmw_model_is_locked(m, pfn) &&
+	    m->mem.write(m->mem.ctx, pfn << 12, zero, sizeof(zero)) == 0)
+		m->faults++;
+	m->stale[i] = m->stale[--m->nr_stale];
+}
+
 void vmw_model_call(struct vmw_model *m, struct vmw_regs *r)
 {
 	unsigned cmd = (unsigned)(r->rcx & 0xffff); /* §1: CX only */
@@ -307,6 +332,7 @@ void vmw_model_call(struct vmw_model *m, struct vmw_regs *r)
 			     (unsigned)(uint16_t)r->rdx);
 	if (cmd < VMW_CMD_NR)
 		m->calls[cmd]++;
+	discard_stale(m);
 	status = dispatch(m, r, cmd);
 	r->rax = status; /* `inl` writes EAX; RAX's top half becomes 0 */
 	/* §8, §16.2: the target after every successful (un)lock too. */

@@ -38,6 +38,13 @@ struct vmw_faults {
 	uint32_t notneeded_percent; /* NOTNEEDED for % of frames */
 	bool flapping_target;	   /* target changes on every GET_TARGET */
 	bool target_above_ram;	   /* target larger than guest RAM */
+	/*
+	 * A broken host: every Nth 4 KiB frame unlocked is remembered, and
+	 * once the guest has written to it again the host zeroes it, as if
+	 * it still thought the frame was ballooned. Guests catch this only
+	 * by checking contents (docs/scenarios.md: churn, intact). 0: never.
+	 */
+	uint32_t discard_every;
 };
 
 #define VMW_MAX_FINDINGS 64

@@ -168,6 +168,19 @@ uint32_t vmwm_unlock(struct vmw_model *m, uint64_t pfn, unsigned order,
 		return VMW_ERROR_PPN_UNLOCKED;
 	}
 	set_page(m, pfn, order, false);
+	/* discard_every: remember the frame to wrongly zero it later. */
+	for (uint64_t i = 0; i < (1ull << order); i++) {
+		unsigned cap = sizeof(m->stale) / sizeof(m->stale[0]);
+
+		if (!m->cfg.faults.discard_every ||
+		    ++m->unlocked % m->cfg.faults.discard_every)
+			continue;
+		if (m->nr_stale < cap)
+			m->stale[m->nr_stale++] = pfn + i;
+		else /* full: the newest replaces one in turn */
+			m->stale[m->unlocked / m->cfg.faults.discard_every %
+				 cap] = pfn + i;
+	}
 	return VMW_OK;
 }
 

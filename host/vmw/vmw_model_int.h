@@ -33,6 +33,9 @@ struct vmw_model {
 	uint64_t gets;		 /* GET_TARGETs, for the flapping target */
 	uint64_t faults;
 	uint64_t rng;
+	uint64_t unlocked;   /* frames unlocked, for discard_every */
+	uint64_t stale[64];  /* unlocked frames the host will still zero */
+	unsigned nr_stale, stale_next;
 
 	unsigned nr_findings;
 	uint64_t findings_lost;

@@ -266,6 +266,41 @@ static void test_flapping_target(void)
 	vmw_model_free(m);
 }
 
+/* discard_every: the host zeroes a frame the guest got back. */
+static void test_discard_fault(void)
+{
+	struct vmw_faults f = {.seed = 1, .discard_every = 2};
+	struct vmw_model *m = model(ALL_CAPS, &f);
+
+	vmw_model_set_target(m, 100);
+	call(m, VMW_CMD_START, 0x3e, 0);
+	/* The batch page is the one frame this rig's memory has. */
+	page[5] = 0xabc;
+	UT_CHECK_EQ(call(m, VMW_CMD_LOCK, BATCH_PFN, 1).rax, VMW_OK);
+	UT_CHECK_EQ(call(m, VMW_CMD_UNLOCK, BATCH_PFN, 1).rax, VMW_OK);
+	call(m, VMW_CMD_GET_TARGET, RAM_FRAMES, 0);
+	UT_CHECK_EQ(page[5], 0xabc); /* first unlock: not the 2nd */
+	UT_CHECK_EQ(vmw_model_faults_injected(m), 0);
+	UT_CHECK_EQ(call(m, VMW_CMD_LOCK, BATCH_PFN, 1).rax, VMW_OK);
+	UT_CHECK_EQ(call(m, VMW_CMD_UNLOCK, BATCH_PFN, 1).rax, VMW_OK);
+	/* Not written yet (word 0 is 0): the host waits. */
+	page[0] = 0;
+	call(m, VMW_CMD_GET_TARGET, RAM_FRAMES, 0);
+	UT_CHECK_EQ(page[5], 0xabc);
+	UT_CHECK_EQ(vmw_model_faults_injected(m), 0);
+	/* The guest uses the frame again: on the next call it is zeroed. */
+	page[0] = 0x1234;
+	call(m, VMW_CMD_GET_TARGET, RAM_FRAMES, 0);
+	UT_CHECK_EQ(page[5], 0);
+	UT_CHECK_EQ(page[0], 0);
+	UT_CHECK_EQ(vmw_model_faults_injected(m), 1);
+	/* Forgotten after that. */
+	page[0] = 0x1234;
+	call(m, VMW_CMD_GET_TARGET, RAM_FRAMES, 0);
+	UT_CHECK_EQ(page[0], 0x1234);
+	vmw_model_free(m);
+}
+
 /* One scripted session with random faults; a digest of every answer. */
 static uint64_t session(uint64_t seed)
 {
@@ -341,5 +376,6 @@ UT_MAIN(UT_TEST(test_start_masks_caps), UT_TEST(test_before_start),
 	UT_TEST(test_unknown_and_malformed), UT_TEST(test_caps_enforced),
 	UT_TEST(test_target_and_max), UT_TEST(test_target_32bit),
 	UT_TEST(test_single_lock_unlock), UT_TEST(test_reset_and_busy),
-	UT_TEST(test_flapping_target), UT_TEST(test_faults_reproducible),
+	UT_TEST(test_flapping_target), UT_TEST(test_discard_fault),
+	UT_TEST(test_faults_reproducible),
 	UT_TEST(test_findings_bounded), UT_TEST(test_large_guest))
