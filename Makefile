@@ -11,7 +11,7 @@
 # Missing Debian packages are installed by host/scripts/ensure-deps.sh.
 
 BUILD     ?= build
-PROFILE   ?= pc
+PROFILE   ?= pc-full
 QEMU      ?= qemu-system-x86_64
 V         ?= 0
 
