@@ -78,7 +78,9 @@ UNIT_test_vmw_balloon := drivers/vmware/vmw_balloon.c drivers/vmware/vmw_balloon
 UNIT_test_vmw_hostile := $(UNIT_test_vmw_balloon)
 UNIT_test_vmw_detect := drivers/vmware/vmw_backdoor.c kernel/string.c
 UNIT_LIBS_test_runner := -ljansson
-UNIT_test_junit      := host/runner/junit.c
+UNIT_test_junit      := host/runner/junit.c host/runner/tap_cases.c
+UNIT_test_report     := $(RUNNER_LIB)
+UNIT_LIBS_test_report := -ljansson
 UNIT_test_scen_parse := kernel/scen_parse.c kernel/printf.c kernel/string.c
 UNIT_test_scen_run   := kernel/scen_parse.c kernel/scen_run.c kernel/scen_expect.c \
 	kernel/scen_churn.c kernel/workload.c kernel/page_alloc.c kernel/printf.c \
@@ -156,9 +158,15 @@ unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 # ---- running ----------------------------------------------------------------
 
+# The guest runs verbose so that every check's clause reaches the HTML.
 run: all
 	$(Q)$(BUILD)/pinprick-run --profile $(PROFILE) --qemu $(QEMU) \
-		--log $(BUILD)/logs/$(PROFILE).log
+		--append verbose --progress --log $(BUILD)/logs/$(PROFILE).log \
+		--junit $(BUILD)/report.xml --csv $(BUILD)/report.csv \
+		--html $(BUILD)/report.html; \
+	rc=$$?; \
+	echo "reports: $(BUILD)/report.html (open in a browser), $(BUILD)/report.xml (JUnit), $(BUILD)/report.csv (timeline), $(BUILD)/logs/$(PROFILE).log (raw)"; \
+	exit $$rc
 
 check: all $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 	$(Q)tests/check.sh $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))

@@ -54,7 +54,9 @@ static void point(bool ok, enum tap_directive dir, const char *reason,
 		  const char *clause, const char *fmt, va_list ap)
 {
 	char desc[TAP_LINE_MAX - 64];
-	bool show_yaml = !ok || (tf_opts && tf_opts->verbose && nr_diags);
+	/* verbose: every check's clause too, for the HTML report. */
+	bool show_yaml =
+		!ok || (tf_opts && tf_opts->verbose && (nr_diags || clause));
 
 	kvsnprintf(desc, sizeof(desc), fmt, ap);
 	tap_point(&tap, ok, desc, dir, reason);

@@ -16,6 +16,8 @@
 #include "host/runner/opts.h"
 #include "host/runner/profile.h"
 #include "host/runner/qemu.h"
+#include "host/runner/report_html.h"
+#include "host/runner/series.h"
 #include "host/runner/session.h"
 #include "host/runner/tap_parse.h"
 #include "host/runner/util.h"
@@ -34,6 +36,7 @@ struct run {
 	char gdb_sock[PATH_MAX + 32];
 	char log_path[PATH_MAX];
 	struct vmwb vmw; /* with vmware = model */
+	struct series series; /* with --csv or --html */
 	bool vmw_on;
 };
 
@@ -188,6 +191,47 @@ static void main_cleanup(struct run *r)
 			r->tmpdir, strerror(errno));
 }
 
+/* --csv and --html, written even after a crash or timeout (partial). */
+static void main_reports(struct run *r, int exit_code)
+{
+	struct html_run h = {
+		.profile = r->prof.name,
+		.description = r->prof.description,
+		.status = verd_status_name(exit_code),
+		.passed = r->tap.passed,
+		.failed = r->tap.failed,
+		.skipped = r->tap.skipped,
+		.todo = r->tap.todo,
+		.series = &r->series,
+	};
+	char tmp[PATH_MAX + 8];
+	bool bad;
+	FILE *f;
+
+	if (r->series.dropped)
+		fprintf(stderr,
+			"pinprick-run: %lu samples beyond the cap not kept\n",
+			r->series.dropped);
+	if (r->o.csv) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp", r->o.csv);
+		f = fopen(tmp, "w");
+		bad = !f;
+		if (f) {
+			bad |= ser_write_csv(&r->series, f) != 0;
+			bad |= fclose(f) != 0;
+		}
+		if (bad || rename(tmp, r->o.csv)) {
+			fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
+				r->o.csv, strerror(errno));
+			remove(tmp);
+		}
+	}
+	if (r->o.html && html_write(r->log_path, r->o.html, &h))
+		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
+			r->o.html, strerror(errno));
+	ser_free(&r->series);
+}
+
 static int main_run(struct run *r)
 {
 	const char *env_max = getenv("PINPRICK_RUN_LOG_MAX");
@@ -200,6 +244,9 @@ static int main_run(struct run *r)
 		.gdb_sock = r->gdb_sock,
 		.vmw = r->vmw_on ? &r->vmw : NULL,
 		.ram_bytes = prof_memory_bytes(r->prof.memory),
+		.series = r->o.csv || r->o.html ? &r->series : NULL,
+		.sample_ms = r->o.sample_ms ? r->o.sample_ms : OPT_DEFAULT_SAMPLE,
+		.progress = r->o.progress,
 		.quiet = r->o.quiet,
 		.verbose = r->o.verbose,
 	};
@@ -228,6 +275,7 @@ static int main_run(struct run *r)
 				      verd_status_name(v.exit)))
 		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
 			r->o.junit, strerror(errno));
+	main_reports(r, v.exit);
 	return v.exit;
 }
 

@@ -10,7 +10,7 @@
 
 #include "host/runner/util.h"
 
-enum opt_kind { OPT_STR, OPT_SECONDS, OPT_FLAG };
+enum opt_kind { OPT_STR, OPT_SECONDS, OPT_MS, OPT_FLAG };
 
 struct opt_def {
 	const char *name;
@@ -36,6 +36,10 @@ static const struct opt_def opt_defs[] = {
 	OPT_STR_("append", append),
 	OPT_STR_("results", results),
 	OPT_STR_("junit", junit),
+	OPT_STR_("csv", csv),
+	OPT_STR_("html", html),
+	{"sample-ms", OPT_MS, offsetof(struct opts, sample_ms)},
+	OPT_FLAG_("progress", progress),
 	OPT_FLAG_("quiet", quiet),
 	OPT_FLAG_("verbose", verbose),
 	OPT_FLAG_("list-profiles", list_profiles),
@@ -65,6 +69,15 @@ void opt_usage(FILE *f)
 	      "  --results FILE       write passed=N failed=N ... status=... "
 	      "exit=N\n"
 	      "  --junit FILE         write the results as JUnit XML\n"
+	      "  --csv FILE           write the balloon time series as CSV\n"
+	      "  --html FILE          write a self-contained HTML report "
+	      "with a plot\n"
+	      "  --sample-ms N        runner's host-RSS sampling period, "
+	      "20..60000\n"
+	      "                       (default 100; with --csv or --html)\n"
+	      "  --progress           one line per suite and scenario on "
+	      "stderr\n"
+	      "                       (always on with --quiet)\n"
 	      "  --quiet              do not echo the guest's output\n"
 	      "  --verbose            show the QEMU command line, QMP events, "
 	      "stderr\n"
@@ -91,6 +104,17 @@ static int opt_set(struct opts *o, const struct opt_def *d, const char *value,
 			return -1;
 		}
 		*(const char **)field = value;
+		return 0;
+	}
+	if (d->kind == OPT_MS) {
+		if (!util_parse_uint(value, 20, 60000, &n)) {
+			snprintf(err, err_size,
+				 "--%s: bad number of milliseconds '%.32s' "
+				 "(want 20..60000)",
+				 d->name, value);
+			return -1;
+		}
+		*(unsigned *)field = (unsigned)n;
 		return 0;
 	}
 	if (!util_parse_uint(value, 1, 86400, &n)) {

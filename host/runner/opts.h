@@ -13,6 +13,7 @@
 #define OPT_DEFAULT_PROFILE "pc"
 #define OPT_DEFAULT_QEMU    "qemu-system-x86_64"
 #define OPT_DEFAULT_KERNEL  "build/pinprick.elf"
+#define OPT_DEFAULT_SAMPLE  100 /* ms */
 
 struct opts {
 	const char *profile; /* name or path */
@@ -23,6 +24,10 @@ struct opts {
 	const char *append;  /* added to the profile's command line */
 	const char *results; /* NULL = none */
 	const char *junit;   /* NULL = none */
+	const char *csv;     /* NULL = none: the balloon time series */
+	const char *html;    /* NULL = none: the self-contained report */
+	unsigned sample_ms;  /* runner's RSS samples; 0 = OPT_DEFAULT_SAMPLE */
+	bool progress;	     /* one line per suite/scenario on stderr */
 	bool quiet;
 	bool verbose;
 	bool list_profiles;

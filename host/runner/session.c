@@ -17,6 +17,7 @@
 
 #include "host/runner/chan.h"
 #include "host/runner/linebuf.h"
+#include "host/runner/smaps.h"
 #include "host/runner/util.h"
 
 enum sess_stop { SESS_RUNNING, SESS_QUIT_SENT, SESS_TERM_SENT, SESS_KILL_SENT };
@@ -36,7 +37,44 @@ struct sess {
 	enum sess_stop stop;
 	uint64_t stop_next; /* when to escalate */
 	uint64_t reaped_at;
+	uint64_t t0, next_sample; /* for the series' clock and sampling */
 };
+
+bool sess_progress_line(const char *line, uint64_t t_ms, char *out,
+			size_t size)
+{
+	while (*line == ' ')
+		line++;
+	if (strncmp(line, "# suite ", 8))
+		return false;
+	snprintf(out, size, "[%6.1f s] %s", (double)t_ms / 1000, line + 2);
+	return true;
+}
+
+/* Samples and markers for the series; progress lines. */
+static void sess_observe(struct sess *s, const char *text)
+{
+	uint64_t t = util_now_ms() - s->t0;
+	char line[256];
+
+	if (s->cfg->series)
+		ser_guest_line(s->cfg->series, text, t);
+	if ((s->cfg->progress || s->cfg->quiet) &&
+	    sess_progress_line(text, t, line, sizeof(line)))
+		util_note("%s", line);
+}
+
+/* The runner's own sample of QEMU's resident guest RAM. */
+static void sess_sample(struct sess *s, uint64_t now)
+{
+	struct smaps_ram m;
+
+	if (!s->cfg->series || now < s->next_sample || s->qp.reaped)
+		return;
+	s->next_sample = now + s->cfg->sample_ms;
+	if (smaps_read((int)s->qp.pid, s->cfg->ram_bytes, &m) == 0)
+		ser_runner_rss(s->cfg->series, now - s->t0, m.rss >> 10);
+}
 
 static int sess_com1_line(void *ctx, char *line, size_t len, bool cut)
 {
@@ -56,6 +94,7 @@ static int sess_com1_line(void *ctx, char *line, size_t len, bool cut)
 		util_note("line cut at %d bytes", SESS_LINE_MAX);
 	if (verd_exit_line(text, &n))
 		s->out->vin.exit_line = n;
+	sess_observe(s, text);
 	tapp_line(s->tap, text, len);
 	return 0;
 }
@@ -222,6 +261,10 @@ static int sess_timeout(const struct sess *s, uint64_t now)
 						   : s->deadline;
 	uint64_t ms = until > now ? until - now : 0;
 
+	if (s->cfg->series && s->next_sample > now &&
+	    s->next_sample - now < ms)
+		ms = s->next_sample - now;
+
 	if ((chan_pending(&s->chan) ||
 	     (s->cfg->vmw && vmwb_pending(s->cfg->vmw))) &&
 	    !s->qp.reaped && ms > CHAN_RETRY_MS)
@@ -247,6 +290,7 @@ static void sess_loop(struct sess *s)
 			chan_connect(&s->chan, now);
 		if (s->cfg->vmw && vmwb_pending(s->cfg->vmw))
 			sess_vmw(s, NULL, now);
+		sess_sample(s, now);
 		if (s->stop == SESS_RUNNING && now >= s->deadline) {
 			s->out->vin.timed_out = true;
 			util_note("timeout after %u s", s->cfg->timeout_s);
@@ -355,6 +399,7 @@ int sess_run(const struct sess_cfg *cfg, const struct qemu_cmd *cmd,
 		if (cfg->vmw)
 			vmwb_start(cfg->vmw, cfg->gdb_sock, util_now_ms());
 		s.deadline = util_now_ms() + (uint64_t)cfg->timeout_s * 1000;
+		s.t0 = s.next_sample = util_now_ms();
 		sess_loop(&s);
 		lbuf_flush(&s.com1, sess_com1_line, &s);
 		out->vin.reaped = s.qp.reaped;

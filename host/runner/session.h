@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "host/runner/qemu.h"
+#include "host/runner/series.h"
 #include "host/runner/tap_parse.h"
 #include "host/runner/verdict.h"
 #include "host/runner/vmw_bridge.h"
@@ -29,6 +30,9 @@ struct sess_cfg {
 	const char *gdb_sock; /* with vmw: QEMU's -gdb socket */
 	struct vmwb *vmw;     /* the VMware balloon model, or NULL */
 	uint64_t ram_bytes;   /* guest RAM (-m), for the host-rss verb */
+	struct series *series; /* samples for --csv/--html, or NULL */
+	unsigned sample_ms;    /* the runner's RSS sampling period */
+	bool progress;	       /* "# suite" lines as progress on stderr */
 	bool quiet, verbose;
 };
 
@@ -39,6 +43,13 @@ struct sess_out {
 	char shutdown_reason[64];
 	char error[256]; /* why QEMU did not start */
 };
+
+/*
+ * A guest line as a progress line ("[  3.1 s] suite NAME: passed in N
+ * ms"), if it is the start or end of a suite. False if not one.
+ */
+bool sess_progress_line(const char *line, uint64_t t_ms, char *out,
+			size_t size);
 
 /*
  * Runs QEMU with cmd and feeds tap (initialised by the caller; finished
