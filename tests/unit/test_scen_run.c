@@ -335,6 +335,18 @@ static void test_repeat_counts(void)
 	UT_CHECK_EQ(rep.checks, 13);
 }
 
+static void test_await_target(void)
+{
+	setup();
+	/* The host (not the script) sets the target; the driver sees it. */
+	f.host_target = 1024;
+	UT_CHECK_EQ(run("await target 1024 within 1s\nwait size 4M within 1s\n"
+			"await target 30% within 1s\n",
+			NULL),
+		    1);
+	UT_CHECK(strstr(rep.last_fail, "await target 30%") != NULL);
+}
+
 static void test_refused_and_rss(void)
 {
 	setup();
@@ -351,4 +363,5 @@ static void test_refused_and_rss(void)
 UT_MAIN(UT_TEST(test_cycle_passes), UT_TEST(test_pinned_shortfall),
 	UT_TEST(test_discarded_page_caught), UT_TEST(test_stuck_host_times_out),
 	UT_TEST(test_leak_fails_accounting), UT_TEST(test_pressure),
-	UT_TEST(test_repeat_counts), UT_TEST(test_refused_and_rss))
+	UT_TEST(test_repeat_counts), UT_TEST(test_await_target),
+	UT_TEST(test_refused_and_rss))
