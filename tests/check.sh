@@ -112,7 +112,8 @@ for conf in host/profiles/*.conf; do
 	res=$logs/$prof.results
 	rm -f "$res"
 	"$runner" --profile "$prof" --kernel "$kernel" --log "$logs/$prof.log" \
-		--results "$res" --junit "$logs/$prof.junit.xml" >"$logs/$prof.out" 2>&1
+		--results "$res" --junit "$logs/$prof.junit.xml" \
+		--csv "$logs/$prof.csv" --html "$logs/$prof.html" >"$logs/$prof.out" 2>&1
 	rc=$?
 	grep -E '^# suite|^not ok|^ +not ok|^Bail out|^pinprick-run' "$logs/$prof.out"
 	if [[ ! -s $res ]]; then
@@ -136,7 +137,24 @@ for conf in host/profiles/*.conf; do
 	else
 		fail "profile $prof: JUnit lists ${jt:-no} checks, TAP has $((p + f + s + t))"
 	fi
+	# The HTML report has one row per check and ends where it should.
+	ht=$(grep -c '^<tr class=' "$logs/$prof.html" 2>/dev/null)
+	if [[ $ht == $((p + f + s + t)) ]] && tail -1 "$logs/$prof.html" | grep -q '</html>'; then
+		pass "profile $prof: the HTML report lists all $ht checks"
+	else
+		fail "profile $prof: the HTML report lists ${ht:-no} checks, TAP has $((p + f + s + t))"
+	fi
 done
+
+# The timeline of the scenarios: guest and runner samples, markers, a plot.
+csv=$logs/pc-full.csv
+if [[ $(grep -c '^guest:virtio,' "$csv") -gt 10 && $(grep -c '^guest:vmware,' "$csv") -gt 10 &&
+	$(grep -c '^runner,' "$csv") -gt 10 && $(grep -c '^mark:churn (vmware) start,' "$csv") == 1 ]] &&
+	grep -q '<polyline' "$logs/pc-full.html"; then
+	pass "pc-full: the CSV has guest samples of both protocols, runner samples and markers; the HTML plots them"
+else
+	fail "pc-full: the timeline is incomplete ($csv, $logs/pc-full.html)"
+fi
 
 # ---- 3. red paths: failures must be seen ------------------------------------
 expect_run() { # label expected-exit runner-args...
