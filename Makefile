@@ -81,8 +81,8 @@ UNIT_LIBS_test_runner := -ljansson
 UNIT_test_junit      := host/runner/junit.c host/runner/tap_cases.c
 UNIT_test_report     := $(RUNNER_LIB)
 UNIT_LIBS_test_report := -ljansson
-UNIT_test_scen_parse := kernel/scen_parse.c kernel/printf.c kernel/string.c
-UNIT_test_scen_run   := kernel/scen_parse.c kernel/scen_run.c kernel/scen_expect.c \
+UNIT_test_scen_parse := kernel/scen_parse.c kernel/scen_text.c kernel/printf.c kernel/string.c
+UNIT_test_scen_run   := kernel/scen_parse.c kernel/scen_text.c kernel/scen_run.c kernel/scen_expect.c \
 	kernel/scen_churn.c kernel/workload.c kernel/page_alloc.c kernel/printf.c \
 	kernel/string.c kernel/balloon.c
 UNIT_test_runner_ctl := $(RUNNER_LIB)

@@ -113,6 +113,7 @@ int scen_parse(const char *text, size_t len, struct scen_prog *p,
 /* One statement back as text, for check names ("pin 60%"). */
 void scen_op_text(const struct scen_op *op, char *buf, size_t len);
 const char *scen_kind_name(unsigned kind);
+const char *scen_what_name(unsigned what); /* "size", "rss-drop", ... */
 /* Does the program use a statement of this kind (or expect what)? */
 bool scen_uses(const struct scen_prog *p, unsigned kind, int what);
 
