@@ -258,6 +258,26 @@ void chan_log_status(struct chan *c)
 	json_decref(r);
 }
 
+int chan_qmp_balloon(struct qmp *q, uint64_t ram_bytes, int timeout_ms,
+		     uint64_t *pages)
+{
+	json_t *r = NULL, *actual;
+	uint64_t a;
+	int rc = qmp_execute(q, "query-balloon", NULL, timeout_ms, &r);
+
+	if (rc)
+		return rc;
+	actual = json_object_get(r, "actual");
+	/* a uint64 above INT64_MAX arrives folded (qmp_fold_uint64) */
+	a = (uint64_t)json_integer_value(actual);
+	if (!json_is_integer(actual) || a > ram_bytes)
+		rc = QMP_ERR_PROTO;
+	else
+		*pages = (ram_bytes - a) >> 12;
+	json_decref(r);
+	return rc;
+}
+
 bool chan_quit(struct chan *c)
 {
 	int rc;

@@ -58,6 +58,15 @@ void chan_service(struct chan *c, const struct pollfd *fds, int n,
 /* Logs QEMU's run state (query-status) as a note. */
 void chan_log_status(struct chan *c);
 
+/*
+ * The virtio balloon's size in pages as QEMU counts it: query-balloon's
+ * "actual" is the guest size, RAM minus the balloon. QMP_OK with *pages;
+ * QMP_ERR_REMOTE when QEMU has no balloon device; QMP_ERR_PROTO for an
+ * answer without a usable "actual"; other errors as qmp_execute.
+ */
+int chan_qmp_balloon(struct qmp *q, uint64_t ram_bytes, int timeout_ms,
+		     uint64_t *pages);
+
 /* Asks QEMU to quit over QMP; false if that was not possible. */
 bool chan_quit(struct chan *c);
 

@@ -92,20 +92,38 @@ static int sample(struct series *s, const char *p, uint64_t t_ms)
 	return 1;
 }
 
+/*
+ * "NAME (PROTO): start", or ": passed in N ms" / ": FAILED in N ms" at the
+ * end; anything else is not a marker the guest prints, so it is refused
+ * rather than drawn.
+ */
 static int marker(struct series *s, const char *p, uint64_t t_ms)
 {
-	const char *colon = strstr(p, "): ");
+	const char *colon = strstr(p, "): "), *how, *ms;
 	struct ser_mark mk = {.t_ms = t_ms};
+	uint64_t n_ms;
 	size_t n;
 
-	if (!colon)
+	if (!colon || colon == p)
 		return -1;
+	how = colon + 3;
+	if (!strcmp(how, "start")) {
+		mk.start = true;
+	} else {
+		if (!strncmp(how, "FAILED in ", 10))
+			mk.failed = true;
+		else if (strncmp(how, "passed in ", 10))
+			return -1;
+		ms = strchr(how + 10, ' ');
+		if (!ms || strcmp(ms, " ms") ||
+		    !u64_at(how + 10, (size_t)(ms - how - 10), &n_ms))
+			return -1;
+	}
 	n = (size_t)(colon - p) + 1;
 	if (n >= sizeof(mk.text))
 		n = sizeof(mk.text) - 1;
 	memcpy(mk.text, p, n);
 	mk.text[n] = '\0';
-	mk.start = !strcmp(colon + 3, "start");
 	if (!grow((void **)&s->m, &s->capm, s->nm, SER_MAX_MARKS,
 		  sizeof(*s->m))) {
 		s->dropped++;
@@ -126,8 +144,11 @@ int ser_guest_line(struct series *s, const char *line, uint64_t t_ms)
 	return 0;
 }
 
-void ser_runner_rss(struct series *s, uint64_t t_ms, uint64_t rss_kib)
+void ser_runner(struct series *s, uint64_t t_ms, uint64_t rss_kib,
+		uint64_t balloon_pages)
 {
+	if (rss_kib == SER_NONE && balloon_pages == SER_NONE)
+		return;
 	if (!grow((void **)&s->p, &s->cap, s->n, SER_MAX_POINTS,
 		  sizeof(*s->p))) {
 		s->dropped++;
@@ -137,7 +158,7 @@ void ser_runner_rss(struct series *s, uint64_t t_ms, uint64_t rss_kib)
 					  .t_ms = t_ms,
 					  .guest_t_ms = SER_NONE,
 					  .target = SER_NONE,
-					  .balloon = SER_NONE,
+					  .balloon = balloon_pages,
 					  .free = SER_NONE,
 					  .rss_kib = rss_kib};
 }

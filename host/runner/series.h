@@ -5,7 +5,8 @@
  * The guest prints, on COM1,
  *	# sample t=MS proto=P target=N balloon=N free=N workload=N pinned=N
  *	# scenario NAME (PROTO): start      (and ": passed|FAILED in N ms")
- * and the runner reads QEMU's resident guest RAM every sample period.
+ * and every sample period the runner reads QEMU's resident guest RAM and,
+ * when QEMU has a virtio-balloon, its size as QEMU sees it (query-balloon).
  * Every point is stamped with the runner's own clock (ms since QEMU
  * started) when it arrives, so both sources share one time axis; the
  * guest's own t is kept beside it. Storage is capped: past SER_MAX_POINTS
@@ -29,13 +30,14 @@ struct ser_point {
 	uint8_t source; /* enum ser_source */
 	char proto[8];	/* guest: "virtio", "vmware" */
 	uint64_t t_ms, guest_t_ms;
-	uint64_t target, balloon, free; /* pages */
+	uint64_t target, balloon, free; /* pages; runner: balloon from QMP */
 	uint64_t rss_kib;
 };
 
 struct ser_mark {
 	uint64_t t_ms;
 	bool start;
+	bool failed;   /* an end marker that said FAILED */
 	char text[96]; /* "cycle (virtio)" */
 };
 
@@ -53,8 +55,13 @@ struct series {
  * malformed (ignored).
  */
 int ser_guest_line(struct series *s, const char *line, uint64_t t_ms);
-/* A runner sample of QEMU's resident guest RAM. */
-void ser_runner_rss(struct series *s, uint64_t t_ms, uint64_t rss_kib);
+/*
+ * A runner sample: QEMU's resident guest RAM and the virtio balloon as
+ * QEMU counts it (pages), either SER_NONE if not known. Nothing is kept
+ * when neither is.
+ */
+void ser_runner(struct series *s, uint64_t t_ms, uint64_t rss_kib,
+		uint64_t balloon_pages);
 void ser_free(struct series *s);
 
 /* CSV (RFC 4180), header first. 0, or -1 if f could not be written. */

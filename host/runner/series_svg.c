@@ -3,10 +3,13 @@
  * report: no script, no external file, renders in any browser offline.
  *
  * x is seconds since QEMU started (the runner's clock, series.h); y is
- * 4 KiB pages. Four lines: the target the guest saw, the balloon's size,
- * the guest's free pages, and QEMU's resident guest RAM (runner samples,
- * KiB / 4). Scenario starts are vertical lines with their names. Long
- * runs are thinned to at most PLOT_MAX points per line.
+ * 4 KiB pages. Five lines: the target the guest saw, the balloon's size
+ * as the guest counts it, the guest's free pages, and from the runner's
+ * samples QEMU's resident guest RAM (KiB / 4) and the virtio balloon as
+ * QEMU counts it. The two balloon counts are separate lines because with
+ * both balloons in one guest QEMU sees only the virtio one, and one line
+ * would zigzag between them. Scenario starts are vertical lines with
+ * their names. Long runs are thinned to at most PLOT_MAX points per line.
  */
 #include "host/runner/series.h"
 #include "host/runner/tap_cases.h"
@@ -19,12 +22,13 @@
 #define B	 70
 #define PLOT_MAX 2000
 
-enum { S_TARGET, S_BALLOON, S_FREE, S_RSS, S_N };
+enum { S_TARGET, S_BALLOON, S_FREE, S_RSS, S_QBAL, S_N };
 
-static const char *const s_name[S_N] = {"target (guest)", "balloon size",
-					"guest free", "host RSS (pages)"};
+static const char *const s_name[S_N] = {"target (guest)", "balloon (guest)",
+					"guest free", "host RSS (pages)",
+					"balloon (QEMU)"};
 static const char *const s_color[S_N] = {"#d62728", "#1f77b4", "#2ca02c",
-					 "#9467bd"};
+					 "#9467bd", "#17becf"};
 
 static uint64_t value(const struct ser_point *p, int k)
 {
@@ -32,10 +36,12 @@ static uint64_t value(const struct ser_point *p, int k)
 	case S_TARGET:
 		return p->target;
 	case S_BALLOON:
-		return p->balloon;
+		return p->source == SER_GUEST ? p->balloon : SER_NONE;
+	case S_QBAL:
+		return p->source == SER_RUNNER ? p->balloon : SER_NONE;
 	case S_FREE:
 		return p->free;
-	default:
+	default: /* S_RSS */
 		return p->rss_kib == SER_NONE ? SER_NONE : p->rss_kib / 4;
 	}
 }
@@ -53,7 +59,10 @@ static void line(const struct series *s, FILE *f, int k, double t0,
 	fprintf(f,
 		"<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s "
 		"points=\"",
-		s_color[k], k == S_TARGET ? " stroke-dasharray=\"6 3\"" : "");
+		s_color[k],
+		k == S_TARGET ? " stroke-dasharray=\"6 3\""
+		: k == S_QBAL ? " stroke-dasharray=\"2 2\""
+			      : "");
 	for (size_t i = 0; i < s->n; i++) {
 		uint64_t v = value(&s->p[i], k);
 
@@ -142,7 +151,7 @@ void ser_write_svg(const struct series *s, FILE *f)
 		fprintf(f,
 			"<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"3\" "
 			"fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
-			L + 10 + k * 170, H - 26, s_color[k], L + 28 + k * 170,
+			L + 10 + k * 160, H - 26, s_color[k], L + 28 + k * 160,
 			H - 22, s_name[k]);
 	fputs("</svg>\n", f);
 }

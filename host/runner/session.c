@@ -38,6 +38,8 @@ struct sess {
 	uint64_t stop_next; /* when to escalate */
 	uint64_t reaped_at;
 	uint64_t t0, next_sample; /* for the series' clock and sampling */
+	bool qbal_off;		  /* query-balloon not asked any more */
+	unsigned qbal_slow;	  /* query-balloon answers that came late */
 };
 
 bool sess_progress_line(const char *line, uint64_t t_ms, char *out,
@@ -64,16 +66,50 @@ static void sess_observe(struct sess *s, const char *text)
 		util_note("%s", line);
 }
 
-/* The runner's own sample of QEMU's resident guest RAM. */
+/*
+ * The virtio balloon as QEMU counts it, or SER_NONE. The runner's QMP
+ * commands are synchronous (a control verb's command is answered or has
+ * timed out before its handler returns), so no other command can be in
+ * flight here and answers cannot interleave. SESS_QBAL_MS bounds the
+ * wait; a QEMU without a balloon device is not asked again, nor one that
+ * was late SESS_QBAL_SLOW times (the guest's balloon calls through the
+ * VMware bridge wait while the loop does).
+ */
+static uint64_t sess_qemu_balloon(struct sess *s)
+{
+	struct qmp *q = s->chan.qmp;
+	uint64_t pages = SER_NONE;
+	int rc;
+
+	if (!q || s->qbal_off || s->stop != SESS_RUNNING)
+		return SER_NONE;
+	rc = chan_qmp_balloon(q, s->cfg->ram_bytes, SESS_QBAL_MS, &pages);
+	if (rc == QMP_ERR_TIMEOUT && ++s->qbal_slow < SESS_QBAL_SLOW)
+		return SER_NONE;
+	if (rc) {
+		s->qbal_off = true;
+		if (s->cfg->verbose || rc == QMP_ERR_TIMEOUT)
+			util_note("timeline: no QEMU balloon size from here "
+				  "on (query-balloon: %s)",
+				  qmp_last_error(q)->desc);
+		return SER_NONE;
+	}
+	return pages;
+}
+
+/* The runner's own sample: QEMU's resident guest RAM, QEMU's balloon. */
 static void sess_sample(struct sess *s, uint64_t now)
 {
 	struct smaps_ram m;
+	uint64_t rss = SER_NONE, bal;
 
 	if (!s->cfg->series || now < s->next_sample || s->qp.reaped)
 		return;
 	s->next_sample = now + s->cfg->sample_ms;
 	if (smaps_read((int)s->qp.pid, s->cfg->ram_bytes, &m) == 0)
-		ser_runner_rss(s->cfg->series, now - s->t0, m.rss >> 10);
+		rss = m.rss >> 10;
+	bal = sess_qemu_balloon(s);
+	ser_runner(s->cfg->series, now - s->t0, rss, bal);
 }
 
 static int sess_com1_line(void *ctx, char *line, size_t len, bool cut)

@@ -20,6 +20,8 @@
 #define SESS_LOG_MAX	(64ull << 20) /* raw log cap */
 #define SESS_STDERR_MAX 16384	      /* QEMU stderr kept */
 #define SESS_KILL_MS	2000	      /* between quit, TERM, KILL */
+#define SESS_QBAL_MS	200	      /* query-balloon for the timeline */
+#define SESS_QBAL_SLOW	3	      /* late answers before giving up */
 
 struct sess_cfg {
 	const char *log_path;

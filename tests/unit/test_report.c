@@ -1,14 +1,18 @@
 /*
  * test_report.c - the runner's --csv and --html outputs: parsing the
- * guest's sample and scenario lines (good, malformed, hostile), the caps,
- * CSV quoting, HTML escaping of whatever the guest printed, the plot with
- * no, one and many samples, and progress lines.
+ * guest's sample and scenario lines (good, malformed, overlong, hostile),
+ * the caps, CSV quoting, HTML escaping of whatever the guest printed, the
+ * plot with no, one and many samples, QEMU's balloon size over QMP (a
+ * scripted fake QEMU), and progress lines.
  */
 #include <stdlib.h>
 
+#include "host/runner/chan.h"
 #include "host/runner/report_html.h"
 #include "host/runner/series.h"
 #include "host/runner/session.h"
+#include "host/runner/util.h"
+#include "tests/unit/fake_qmp.h"
 #include "tests/unit/ut.h"
 
 static char *to_string(void (*fn)(const struct series *, FILE *),
@@ -21,6 +25,15 @@ static char *to_string(void (*fn)(const struct series *, FILE *),
 	fn(s, f);
 	fclose(f);
 	return buf;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
 }
 
 static void csv(const struct series *s, FILE *f)
@@ -82,10 +95,63 @@ static void test_sample_lines(void)
 				   "3 ms",
 				   9),
 		    1);
+	UT_CHECK_EQ(ser_guest_line(&s,
+				   "  # scenario cycle (vmware): FAILED in "
+				   "12 ms",
+				   10),
+		    1);
 	UT_CHECK_EQ(ser_guest_line(&s, "# scenario nonsense", 9), -1);
-	UT_CHECK_EQ(s.nm, 2);
+	/* Only the endings the guest prints. */
+	UT_CHECK_EQ(ser_guest_line(&s, "# scenario a (b): maybe", 9), -1);
+	UT_CHECK_EQ(ser_guest_line(&s, "# scenario a (b): passed in x ms", 9),
+		    -1);
+	UT_CHECK_EQ(ser_guest_line(&s, "# scenario a (b): passed in 3", 9), -1);
+	UT_CHECK_EQ(ser_guest_line(&s, "# scenario ): start", 9), -1);
+	UT_CHECK_EQ(s.nm, 3);
 	UT_CHECK_STR(s.m[0].text, "cycle (virtio)");
-	UT_CHECK(s.m[0].start && !s.m[1].start);
+	UT_CHECK(s.m[0].start && !s.m[1].start && !s.m[1].failed);
+	UT_CHECK(!s.m[2].start && s.m[2].failed);
+	ser_free(&s);
+}
+
+/* Lines as long as the session passes on (SESS_LINE_MAX), and longer. */
+static void test_overlong(void)
+{
+	struct series s = {0};
+	char line[SESS_LINE_MAX * 2];
+	int n;
+
+	/* a valid sample padded with unknown keys is still a sample */
+	n = snprintf(line, sizeof(line),
+		     "# sample t=1 proto=virtio target=2 balloon=3 free=4");
+	while (n < SESS_LINE_MAX - 8)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " pad=%d", n);
+	UT_CHECK_EQ(ser_guest_line(&s, line, 1), 1);
+	/* one huge number or name: refused, nothing overruns */
+	memset(line, '9', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	memcpy(line, "# sample t=", 11);
+	UT_CHECK_EQ(ser_guest_line(&s, line, 2), -1);
+	memcpy(line, "# scenario ", 11);
+	memcpy(line + sizeof(line) - 12, " (v): maybe", 11);
+	UT_CHECK_EQ(ser_guest_line(&s, line, 3), -1);
+	memcpy(line + sizeof(line) - 12, " (v): start", 11);
+	UT_CHECK_EQ(ser_guest_line(&s, line, 4), 1); /* name cut */
+	UT_CHECK_EQ(s.n, 1);
+	UT_CHECK_EQ(s.nm, 1);
+	UT_CHECK(strlen(s.m[0].text) < sizeof(s.m[0].text));
+	/* the largest uint64 fits; one more does not */
+	UT_CHECK_EQ(ser_guest_line(&s,
+				   "# sample t=18446744073709551615 proto=v "
+				   "target=0 balloon=0 free=0",
+				   5),
+		    1);
+	UT_CHECK(s.p[1].guest_t_ms == UINT64_MAX);
+	UT_CHECK_EQ(ser_guest_line(&s,
+				   "# sample t=18446744073709551616 proto=v "
+				   "target=0 balloon=0 free=0",
+				   5),
+		    -1);
 	ser_free(&s);
 }
 
@@ -94,7 +160,7 @@ static void test_caps(void)
 	struct series s = {0};
 
 	for (unsigned i = 0; i < SER_MAX_POINTS + 10; i++)
-		ser_runner_rss(&s, i, i);
+		ser_runner(&s, i, i, SER_NONE);
 	UT_CHECK_EQ(s.n, SER_MAX_POINTS);
 	UT_CHECK_EQ(s.dropped, 10);
 	for (unsigned i = 0; i < SER_MAX_MARKS + 3; i++)
@@ -109,16 +175,23 @@ static void test_csv(void)
 	struct series s = {0};
 	char *out;
 
-	ser_runner_rss(&s, 10, 2048);
+	ser_runner(&s, 10, 2048, SER_NONE);
 	ser_guest_line(&s, "# scenario a,\"b\" (virtio): start", 20);
 	ser_guest_line(
 		&s, "# sample t=7 proto=vmware target=1 balloon=2 free=3", 30);
+	ser_runner(&s, 35, SER_NONE, SER_NONE); /* nothing known: no row */
+	ser_runner(&s, 40, 4096, 512);
+	ser_guest_line(&s, "# scenario a,\"b\" (virtio): passed in 1 ms", 50);
+	ser_guest_line(&s, "# scenario x\r\ny (virtio): start", 60);
 	out = to_string(csv, &s);
 	UT_CHECK_STR(out, "source,t_ms,guest_t_ms,target_pages,balloon_pages,"
 			  "guest_free_pages,host_rss_kib\r\n"
 			  "runner,10,,,,,2048\r\n"
 			  "\"mark:a,\"\"b\"\" (virtio) start\",20,,,,,\r\n"
-			  "guest:vmware,30,7,1,2,3,\r\n");
+			  "guest:vmware,30,7,1,2,3,\r\n"
+			  "runner,40,,,512,,4096\r\n"
+			  "\"mark:a,\"\"b\"\" (virtio) end\",50,,,,,\r\n"
+			  "\"mark:x\r\ny (virtio) start\",60,,,,,\r\n");
 	free(out);
 	ser_free(&s);
 }
@@ -139,13 +212,68 @@ static void test_svg(void)
 	free(out);
 	ser_guest_line(&s, "# scenario <b>&x (virtio): start", 40);
 	for (unsigned i = 0; i < 10000; i++)
-		ser_runner_rss(&s, 50 + i, i);
+		ser_runner(&s, 50 + i, i, i % 7 ? i : SER_NONE);
 	out = to_string(ser_write_svg, &s);
 	UT_CHECK(strstr(out, "&lt;b&gt;&amp;x") && !strstr(out, "<b>"));
+	/* Five lines, a legend entry each. */
+	UT_CHECK(count(out, "<polyline") == 5);
+	UT_CHECK(strstr(out, "balloon (QEMU)") && strstr(out, "guest free"));
 	/* Thinned: no line has more than about 2000 points. */
 	UT_CHECK(strlen(out) < 200000);
+	UT_CHECK(!strstr(out, "nan") && !strstr(out, "inf"));
 	free(out);
 	ser_free(&s);
+	/* Only runner samples: no guest lines, no empty polylines. */
+	ser_runner(&s, 1, 100, SER_NONE);
+	ser_runner(&s, 2, 200, SER_NONE);
+	out = to_string(ser_write_svg, &s);
+	UT_CHECK(count(out, "<polyline") == 1);
+	UT_CHECK(!strstr(out, "points=\"\""));
+	free(out);
+	ser_free(&s);
+}
+
+/* query-balloon as QEMU 7.2 answers it, and what it answers without a
+ * balloon device. */
+static void test_qmp_balloon(void)
+{
+	static const struct fake_step steps[] = {
+		FAKE_STEP("\"query-balloon\"", NULL,
+			  "{\"return\": {\"actual\": 100663296}, "
+			  "\"id\": %ld}\r\n"),
+		FAKE_STEP("\"query-balloon\"", NULL,
+			  "{\"return\": {\"actual\": 134217728}, "
+			  "\"id\": %ld}\r\n"),
+		/* more than the RAM, or no number: not believed */
+		FAKE_STEP("\"query-balloon\"", NULL,
+			  "{\"return\": {\"actual\": 18446744073709551615}, "
+			  "\"id\": %ld}\r\n"),
+		FAKE_STEP("\"query-balloon\"", NULL,
+			  "{\"return\": {\"actual\": \"1\"}, "
+			  "\"id\": %ld}\r\n"),
+		FAKE_STEP("\"query-balloon\"", NULL,
+			  "{\"id\": %ld, \"error\": {\"class\": "
+			  "\"DeviceNotActive\", \"desc\": \"No balloon "
+			  "device has been activated\"}}\r\n"),
+	};
+	const uint64_t ram = 128ull << 20;
+	uint64_t pages = 7;
+	struct qmp *q;
+	pid_t pid = fake_qmp_start(steps, ARRAY_SIZE(steps), &q);
+
+	UT_CHECK(pid > 0);
+	if (pid <= 0)
+		return;
+	UT_CHECK_EQ(chan_qmp_balloon(q, ram, 1000, &pages), QMP_OK);
+	UT_CHECK_EQ(pages, 8192); /* 32 MiB ballooned */
+	UT_CHECK_EQ(chan_qmp_balloon(q, ram, 1000, &pages), QMP_OK);
+	UT_CHECK_EQ(pages, 0);
+	pages = 7;
+	UT_CHECK_EQ(chan_qmp_balloon(q, ram, 1000, &pages), QMP_ERR_PROTO);
+	UT_CHECK_EQ(chan_qmp_balloon(q, ram, 1000, &pages), QMP_ERR_PROTO);
+	UT_CHECK_EQ(chan_qmp_balloon(q, ram, 1000, &pages), QMP_ERR_REMOTE);
+	UT_CHECK_EQ(pages, 7);
+	UT_CHECK(fake_qmp_end(pid, q));
 }
 
 static void test_html_escapes(void)
@@ -200,5 +328,6 @@ static void test_progress(void)
 	UT_CHECK(!sess_progress_line("ok 1 - # suite x", 1, out, sizeof(out)));
 }
 
-UT_MAIN(UT_TEST(test_sample_lines), UT_TEST(test_caps), UT_TEST(test_csv),
-	UT_TEST(test_svg), UT_TEST(test_html_escapes), UT_TEST(test_progress))
+UT_MAIN(UT_TEST(test_sample_lines), UT_TEST(test_overlong), UT_TEST(test_caps),
+	UT_TEST(test_csv), UT_TEST(test_svg), UT_TEST(test_qmp_balloon),
+	UT_TEST(test_html_escapes), UT_TEST(test_progress))
