@@ -53,7 +53,11 @@ bool sess_progress_line(const char *line, uint64_t t_ms, char *out,
 	return true;
 }
 
-/* Samples and markers for the series; progress lines. */
+/*
+ * Samples and markers for the series; progress lines. Those go to stderr,
+ * so that they show in a terminal while stdout (the guest's TAP) goes to
+ * a file; stdout is flushed first to keep the two in order on a terminal.
+ */
 static void sess_observe(struct sess *s, const char *text)
 {
 	uint64_t t = util_now_ms() - s->t0;
@@ -62,8 +66,11 @@ static void sess_observe(struct sess *s, const char *text)
 	if (s->cfg->series)
 		ser_guest_line(s->cfg->series, text, t);
 	if ((s->cfg->progress || s->cfg->quiet) &&
-	    sess_progress_line(text, t, line, sizeof(line)))
-		util_note("%s", line);
+	    sess_progress_line(text, t, line, sizeof(line))) {
+		fflush(stdout);
+		fprintf(stderr, "pinprick-run: %s\n", line);
+		fflush(stderr);
+	}
 }
 
 /*
