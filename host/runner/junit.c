@@ -16,6 +16,7 @@
  * cannot make the XML invalid.
  */
 #include "host/runner/junit.h"
+#include "host/runner/outfile.h"
 #include "host/runner/tap_cases.h"
 
 #include <stdbool.h>
@@ -118,19 +119,17 @@ int junit_convert(FILE *in, FILE *out, const char *profile, const char *status)
 int junit_write(const char *log_path, const char *out_path, const char *profile,
 		const char *status)
 {
-	FILE *in = fopen(log_path, "r"), *out;
+	FILE *in = fopen(log_path, "r");
+	struct outf o;
 	int rc;
 
 	if (!in)
 		return -1;
-	out = fopen(out_path, "w");
-	if (!out) {
+	if (outf_open(&o, out_path)) {
 		fclose(in);
 		return -1;
 	}
-	rc = junit_convert(in, out, profile, status);
+	rc = junit_convert(in, o.f, profile, status);
 	fclose(in);
-	if (fclose(out))
-		rc = -1;
-	return rc;
+	return outf_commit(&o, rc == 0);
 }

@@ -18,7 +18,8 @@
  */
 int junit_convert(FILE *in, FILE *out, const char *profile, const char *status);
 
-/* The same between files. 0, or -1 (errno says why). */
+/* The same between files, through OUT.tmp renamed into place (outfile.h).
+ * 0, or -1 (errno says why). */
 int junit_write(const char *log_path, const char *out_path, const char *profile,
 		const char *status);
 

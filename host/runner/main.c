@@ -14,6 +14,7 @@
 
 #include "host/runner/junit.h"
 #include "host/runner/opts.h"
+#include "host/runner/outfile.h"
 #include "host/runner/profile.h"
 #include "host/runner/qemu.h"
 #include "host/runner/report_html.h"
@@ -91,6 +92,24 @@ static int main_usage_error(const struct run *r, const char *msg)
 	return VERD_USAGE;
 }
 
+/* A report path that cannot be written fails now, not after the run. */
+static int main_check_reports(const struct run *r, char *err, size_t size)
+{
+	const struct {
+		const char *opt, *path;
+	} out[] = {
+		{"--junit", r->o.junit},
+		{"--csv", r->o.csv},
+		{"--html", r->o.html},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(out); i++)
+		if (out[i].path &&
+		    outf_check(out[i].opt, out[i].path, err, size))
+			return -1;
+	return 0;
+}
+
 static int main_prepare(struct run *r)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -107,6 +126,8 @@ static int main_prepare(struct run *r)
 			 r->o.kernel, strerror(errno));
 		return main_usage_error(r, err);
 	}
+	if (main_check_reports(r, err, sizeof(err)))
+		return main_usage_error(r, err);
 	if (r->prof.vmware && main_vmware(r, err, sizeof(err)))
 		return main_usage_error(r, err);
 	if (!r->o.timeout)
@@ -191,8 +212,18 @@ static void main_cleanup(struct run *r)
 			r->tmpdir, strerror(errno));
 }
 
-/* --csv and --html, written even after a crash or timeout (partial). */
-static void main_reports(struct run *r, int exit_code)
+static bool main_write_failed(const char *path)
+{
+	fprintf(stderr, "pinprick-run: cannot write %s: %s\n", path,
+		strerror(errno));
+	return true;
+}
+
+/*
+ * --junit, --csv and --html, written even after a crash or timeout (with
+ * what arrived). True if one could not be written.
+ */
+static bool main_reports(struct run *r, int exit_code)
 {
 	struct html_run h = {
 		.profile = r->prof.name,
@@ -204,32 +235,23 @@ static void main_reports(struct run *r, int exit_code)
 		.todo = r->tap.todo,
 		.series = &r->series,
 	};
-	char tmp[PATH_MAX + 8];
-	bool bad;
-	FILE *f;
+	bool bad = false;
+	struct outf o;
 
 	if (r->series.dropped)
 		fprintf(stderr,
 			"pinprick-run: %lu samples beyond the cap not kept\n",
 			r->series.dropped);
-	if (r->o.csv) {
-		snprintf(tmp, sizeof(tmp), "%s.tmp", r->o.csv);
-		f = fopen(tmp, "w");
-		bad = !f;
-		if (f) {
-			bad |= ser_write_csv(&r->series, f) != 0;
-			bad |= fclose(f) != 0;
-		}
-		if (bad || rename(tmp, r->o.csv)) {
-			fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
-				r->o.csv, strerror(errno));
-			remove(tmp);
-		}
-	}
+	if (r->o.junit && junit_write(r->log_path, r->o.junit, r->prof.name,
+				      verd_status_name(exit_code)))
+		bad = main_write_failed(r->o.junit);
+	if (r->o.csv && (outf_open(&o, r->o.csv) ||
+			 outf_commit(&o, ser_write_csv(&r->series, o.f) == 0)))
+		bad = main_write_failed(r->o.csv);
 	if (r->o.html && html_write(r->log_path, r->o.html, &h))
-		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
-			r->o.html, strerror(errno));
+		bad = main_write_failed(r->o.html);
 	ser_free(&r->series);
+	return bad;
 }
 
 static int main_run(struct run *r)
@@ -267,15 +289,20 @@ static int main_run(struct run *r)
 	verd_decide(&r->out.vin, &v);
 	if (r->vmw_on)
 		vmwb_report(&r->vmw);
+	/* a passing run whose report is missing must not look like a pass
+	 * to CI: exit 5, like the other failures of the runner's own */
+	if (main_reports(r, v.exit) && v.exit == VERD_PASS) {
+		v.exit = VERD_QEMU;
+		v.status = verd_status_name(v.exit);
+		if (v.nnotes < VERD_MAX_NOTES)
+			snprintf(v.notes[v.nnotes++], VERD_NOTE_LEN,
+				 "every check passed, but a report could not "
+				 "be written (why is on stderr)");
+	}
 	main_report(r, &v);
 	if (r->o.results && verd_write_results(r->o.results, &r->tap, v.exit))
 		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
 			r->o.results, strerror(errno));
-	if (r->o.junit && junit_write(r->log_path, r->o.junit, r->prof.name,
-				      verd_status_name(v.exit)))
-		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
-			r->o.junit, strerror(errno));
-	main_reports(r, v.exit);
 	return v.exit;
 }
 

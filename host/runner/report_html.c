@@ -9,10 +9,10 @@
  */
 #include "host/runner/report_html.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "host/runner/outfile.h"
 #include "host/runner/tap_cases.h"
 
 static const char style[] =
@@ -160,30 +160,17 @@ int html_convert(FILE *log, FILE *out, const struct html_run *run)
 int html_write(const char *log_path, const char *out_path,
 	       const struct html_run *run)
 {
-	char tmp[4096];
-	FILE *in, *out;
+	FILE *in = fopen(log_path, "r");
+	struct outf o;
 	int rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", out_path) >=
-	    (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	in = fopen(log_path, "r");
 	if (!in)
 		return -1;
-	out = fopen(tmp, "w");
-	if (!out) {
+	if (outf_open(&o, out_path)) {
 		fclose(in);
 		return -1;
 	}
-	rc = html_convert(in, out, run);
+	rc = html_convert(in, o.f, run);
 	fclose(in);
-	if (fclose(out))
-		rc = -1;
-	if (!rc && rename(tmp, out_path))
-		rc = -1;
-	if (rc)
-		remove(tmp);
-	return rc;
+	return outf_commit(&o, rc == 0);
 }

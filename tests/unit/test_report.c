@@ -3,11 +3,15 @@
  * guest's sample and scenario lines (good, malformed, overlong, hostile),
  * the caps, CSV quoting, HTML escaping of whatever the guest printed, the
  * plot with no, one and many samples, QEMU's balloon size over QMP (a
- * scripted fake QEMU), and progress lines.
+ * scripted fake QEMU), progress lines, and report files (checked before
+ * the run, replaced whole or not at all).
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "host/runner/chan.h"
+#include "host/runner/outfile.h"
 #include "host/runner/report_html.h"
 #include "host/runner/series.h"
 #include "host/runner/session.h"
@@ -328,6 +332,57 @@ static void test_progress(void)
 	UT_CHECK(!sess_progress_line("ok 1 - # suite x", 1, out, sizeof(out)));
 }
 
+static char *slurp(const char *path)
+{
+	static char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return f ? buf : NULL;
+}
+
+static void test_outfile(void)
+{
+	char dir[] = "/tmp/pp-outf-XXXXXX", path[64], sub[64], err[512];
+	struct outf o;
+
+	UT_CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/r.csv", dir);
+	snprintf(sub, sizeof(sub), "%s/no/r.csv", dir);
+	UT_CHECK_EQ(outf_check("--csv", path, err, sizeof(err)), 0);
+	UT_CHECK_EQ(outf_check("--csv", "r.csv", err, sizeof(err)), 0);
+	UT_CHECK_EQ(outf_check("--csv", sub, err, sizeof(err)), -1);
+	UT_CHECK(strstr(err, "--csv") && strstr(err, "/no") &&
+		 strstr(err, "No such file"));
+	UT_CHECK_EQ(outf_check("--html", dir, err, sizeof(err)), -1);
+	UT_CHECK(strstr(err, "is a directory") != NULL);
+	/* written whole */
+	UT_CHECK_EQ(outf_open(&o, path), 0);
+	fputs("one\n", o.f);
+	UT_CHECK(slurp(path) == NULL); /* nothing there until the rename */
+	UT_CHECK_EQ(outf_commit(&o, true), 0);
+	UT_CHECK_STR(slurp(path), "one\n");
+	UT_CHECK(slurp(o.tmp) == NULL);
+	/* a writer that failed leaves the previous file and no .tmp */
+	UT_CHECK_EQ(outf_open(&o, path), 0);
+	fputs("half", o.f);
+	UT_CHECK_EQ(outf_commit(&o, false), -1);
+	UT_CHECK_EQ(errno, EIO);
+	UT_CHECK_STR(slurp(path), "one\n");
+	UT_CHECK(slurp(o.tmp) == NULL);
+	/* a directory that is not there */
+	UT_CHECK_EQ(outf_open(&o, sub), -1);
+	UT_CHECK_EQ(errno, ENOENT);
+	unlink(path);
+	rmdir(dir);
+}
+
 UT_MAIN(UT_TEST(test_sample_lines), UT_TEST(test_overlong), UT_TEST(test_caps),
 	UT_TEST(test_csv), UT_TEST(test_svg), UT_TEST(test_qmp_balloon),
-	UT_TEST(test_html_escapes), UT_TEST(test_progress))
+	UT_TEST(test_html_escapes), UT_TEST(test_progress),
+	UT_TEST(test_outfile))
