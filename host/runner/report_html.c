@@ -91,18 +91,44 @@ static void table(FILE *out, const struct tcases *tc)
 			tc->dropped);
 }
 
+/*
+ * How many bytes at the end of b[0..n) begin a UTF-8 character that is
+ * not complete yet: they wait for the next read instead of being shown
+ * as broken ('?') because a read ended in the middle of the character.
+ */
+static size_t utf8_tail(const unsigned char *b, size_t n)
+{
+	for (size_t k = 1; k <= 3 && k <= n; k++) {
+		unsigned char c = b[n - k];
+		size_t need;
+
+		if ((c & 0xc0) == 0x80)
+			continue; /* a continuation byte: look further back */
+		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		return need > k ? k : 0;
+	}
+	return 0;
+}
+
 static void raw_log(FILE *log, FILE *out)
 {
-	char buf[4096];
-	size_t n, total = 0;
-	bool cut = false;
+	char buf[4096], tail[4];
+	size_t n, have = 0, keep, total = 0;
+	bool cut = false, last;
 
 	fputs("<details><summary>Raw serial log (COM1)</summary><pre>", out);
-	while ((n = fread(buf, 1, sizeof(buf) - 1, log)) > 0) {
+	for (;;) {
+		n = have + fread(buf + have, 1, sizeof(buf) - 1 - have, log);
+		last = n == have; /* the end, or a read error */
+		if (!n)
+			break;
 		if (total + n > HTML_LOG_MAX) {
 			n = HTML_LOG_MAX - total;
 			cut = true;
 		}
+		keep = cut || last ? 0 : utf8_tail((unsigned char *)buf, n);
+		n -= keep;
+		memcpy(tail, buf + n, keep);
 		buf[n] = '\0';
 		/* A NUL inside the log ends put_text early: replace it. */
 		for (size_t i = 0; i < n; i++)
@@ -110,7 +136,9 @@ static void raw_log(FILE *log, FILE *out)
 				buf[i] = '?';
 		tcases_put_text(out, buf);
 		total += n;
-		if (cut)
+		memcpy(buf, tail, keep);
+		have = keep;
+		if (cut || last)
 			break;
 	}
 	fputs("</pre></details>\n", out);
@@ -131,6 +159,8 @@ int html_convert(FILE *log, FILE *out, const struct html_run *run)
 	      "charset=\"utf-8\"><title>pinprick: ",
 	      out);
 	tcases_put_text(out, run->profile);
+	fputs(" - ", out);
+	tcases_put_text(out, run->status ? run->status : "unknown");
 	fprintf(out, "</title><style>%s</style></head><body>\n<h1>pinprick: ",
 		style);
 	tcases_put_text(out, run->profile);

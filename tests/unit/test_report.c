@@ -321,6 +321,54 @@ static void test_html_escapes(void)
 	free(buf);
 }
 
+static char *html_of(const char *log, size_t len, const struct html_run *run)
+{
+	FILE *in = fmemopen((void *)log, len, "r");
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *out = open_memstream(&buf, &n);
+
+	UT_CHECK_EQ(html_convert(in, out, run), 0);
+	fclose(out);
+	fclose(in);
+	return buf;
+}
+
+/* The raw log: whole characters across reads, a note when it is cut. */
+static void test_html_log(void)
+{
+	struct html_run run = {.profile = "pc", .status = "pass"};
+	size_t big = HTML_LOG_MAX + 100000;
+	char *log = malloc(big), *out;
+
+	/* a "§" (2 bytes) and a "€" (3) wherever the reads may end */
+	for (size_t at = 4090; at < 4100; at++) {
+		memset(log, 'a', at);
+		strcpy(log + at, "§€§\n");
+		out = html_of(log, strlen(log), &run);
+		UT_CHECK(strstr(out, "§€§\n</pre>") != NULL);
+		UT_CHECK(!strstr(out, "a?"));
+		free(out);
+	}
+	/* a character cut by the end of the log is still replaced */
+	memcpy(log, "ok\xe2\x82", 4);
+	out = html_of(log, 4, &run);
+	UT_CHECK(strstr(out, "<pre>ok?\?</pre>") != NULL);
+	free(out);
+	/* the title says the verdict */
+	out = html_of("", 0, &run);
+	UT_CHECK(strstr(out, "<title>pinprick: pc - pass</title>") != NULL);
+	free(out);
+	/* cut at HTML_LOG_MAX */
+	for (size_t i = 0; i < big; i += 2)
+		memcpy(log + i, "x\n", 2);
+	out = html_of(log, big, &run);
+	UT_CHECK(strstr(out, "The log is cut at") != NULL);
+	UT_CHECK(strlen(out) < HTML_LOG_MAX + 10000);
+	free(out);
+	free(log);
+}
+
 static void test_progress(void)
 {
 	char out[128];
@@ -384,5 +432,5 @@ static void test_outfile(void)
 
 UT_MAIN(UT_TEST(test_sample_lines), UT_TEST(test_overlong), UT_TEST(test_caps),
 	UT_TEST(test_csv), UT_TEST(test_svg), UT_TEST(test_qmp_balloon),
-	UT_TEST(test_html_escapes), UT_TEST(test_progress),
-	UT_TEST(test_outfile))
+	UT_TEST(test_html_escapes), UT_TEST(test_html_log),
+	UT_TEST(test_progress), UT_TEST(test_outfile))
