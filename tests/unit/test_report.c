@@ -369,6 +369,51 @@ static void test_html_log(void)
 	free(log);
 }
 
+/*
+ * A whole session with a shell script as "QEMU": guest lines are stamped
+ * with the runner's clock as they arrive, whatever the guest's t says.
+ */
+static void test_session_stamps(void)
+{
+	static const char script[] =
+		"printf '# scenario s (virtio): start\\n"
+		"    # sample t=5 proto=virtio target=1 balloon=0 free=9\\n'; "
+		"sleep 0.4; "
+		"printf '    # sample t=6 proto=virtio target=1 balloon=1 "
+		"free=8\\n# scenario s (virtio): passed in 1 ms\\n'; exit 33";
+	char dir[] = "/tmp/pp-sess-XXXXXX", log[64];
+	struct qemu_cmd cmd = {.argc = 3,
+			       .argv = {"sh", "-c", (char *)script, NULL}};
+	struct series ser = {0};
+	struct sess_cfg cfg = {.log_path = log,
+			       .log_max = 1 << 20,
+			       .timeout_s = 10,
+			       .qmp_sock = "/nonexistent/qmp.sock",
+			       .ram_bytes = 128ull << 20,
+			       .series = &ser,
+			       .sample_ms = 20,
+			       .quiet = true};
+	static struct sess_out out;
+	struct tapp tap;
+
+	UT_CHECK(mkdtemp(dir) != NULL);
+	snprintf(log, sizeof(log), "%s/run.log", dir);
+	tapp_init(&tap);
+	UT_CHECK_EQ(sess_run(&cfg, &cmd, &tap, &out), 0);
+	UT_CHECK_EQ(ser.n, 2); /* no runner rows: sh has no guest RAM */
+	UT_CHECK_EQ(ser.nm, 2);
+	if (ser.n == 2 && ser.nm == 2) {
+		UT_CHECK(ser.p[0].guest_t_ms == 5 && ser.p[1].guest_t_ms == 6);
+		UT_CHECK(ser.p[1].t_ms >= ser.p[0].t_ms + 350);
+		UT_CHECK(ser.p[0].t_ms < 5000);
+		UT_CHECK(ser.m[0].t_ms <= ser.p[0].t_ms);
+		UT_CHECK(ser.m[1].t_ms >= ser.p[1].t_ms);
+	}
+	ser_free(&ser);
+	unlink(log);
+	rmdir(dir);
+}
+
 static void test_progress(void)
 {
 	char out[128];
@@ -433,4 +478,5 @@ static void test_outfile(void)
 UT_MAIN(UT_TEST(test_sample_lines), UT_TEST(test_overlong), UT_TEST(test_caps),
 	UT_TEST(test_csv), UT_TEST(test_svg), UT_TEST(test_qmp_balloon),
 	UT_TEST(test_html_escapes), UT_TEST(test_html_log),
-	UT_TEST(test_progress), UT_TEST(test_outfile))
+	UT_TEST(test_session_stamps), UT_TEST(test_progress),
+	UT_TEST(test_outfile))
