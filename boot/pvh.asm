@@ -15,6 +15,7 @@
 extern __bss_start, __bss_end
 extern pvh_main
 global pvh_start32, boot_stack_guard, boot_stack_top, boot_gdt
+global boot_pml4, boot_pdpt, boot_pd	; uefi_entry.asm builds the same tables
 
 section .note.Xen note alloc noexec nowrite align=4
 	dd 4				; name size: "Xen\0"

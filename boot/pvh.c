@@ -77,6 +77,7 @@ void pvh_main(uint32_t start_info_paddr)
 		memcpy(bi->cmdline, src, n);
 		bi->cmdline[n] = '\0';
 		bi->cmdline_truncated = src[n] != '\0';
+		bi->cmdline_sources = BI_CMDLINE_PVH;
 	}
 
 	if (si->version >= 1 && si->memmap_entries &&
