@@ -1,6 +1,7 @@
 # pinprick - a minimal x86_64 guest kernel that tests hypervisor memory balloons.
 #
-#   make            build build/pinprick.elf and build/pinprick-run
+#   make            build build/pinprick.elf, build/pinprick.efi and build/pinprick-run
+#   make images     boot media: ESP image, ISO, GPT disk and VMDK (build/)
 #   make run        boot the default profile under QEMU and print the report
 #   make check      every test: host unit tests, then every profile under QEMU
 #   make unit       host unit tests only (ASan + UBSan)
@@ -35,6 +36,22 @@ KCFLAGS := -std=gnu11 -O2 $(WARN) -I. -ffreestanding -fno-builtin -nostdlib \
 KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --gc-sections \
 	--no-warn-rwx-segments
 NASMFLAGS := -f elf64 -w+all
+
+# The UEFI loader (boot/efi/): a GNU-EFI application, position independent,
+# built as an ELF shared object and converted to PE32+ by objcopy. The
+# gnu-efi headers are system headers (-isystem): their old-style
+# declarations are not ours to warn about.
+EFI_INC  := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64 \
+	-isystem /usr/include/efi/protocol
+EFI_CFLAGS := -std=gnu11 -O2 $(WARN) -I. $(EFI_INC) -fpic -fshort-wchar \
+	-ffreestanding -fno-stack-protector -fno-stack-check -fno-strict-aliasing \
+	-mno-red-zone -mno-avx -mgeneral-regs-only -maccumulate-outgoing-args \
+	-DGNU_EFI_USE_MS_ABI -MMD -MP
+EFI_LDFLAGS := -nostdlib --warn-common --no-undefined --fatal-warnings \
+	--build-id=sha1 -shared -Bsymbolic -T boot/efi/efi.lds
+EFI_C   := $(wildcard boot/efi/*.c)
+EFI_OBJ := $(patsubst %.c,$(BUILD)/efi/%.o,$(EFI_C)) $(BUILD)/efi/kernel_blob.o
+EFI_SECTIONS := .text .sdata .data .dynamic .dynsym .rel .rela .rel.* .rela.* .reloc
 
 # Host programs and unit tests.
 HCFLAGS := -std=gnu11 -g -O1 $(WARN) -I. -fno-omit-frame-pointer -MMD -MP
@@ -93,8 +110,8 @@ UNIT_test_runner_smaps := host/runner/smaps.c host/runner/linebuf.c
 UNIT_test_gdb_rsp    := $(RUNNER_LIB) tests/unit/fake_gdb_stub.c
 UNIT_LIBS_test_gdb_rsp := -ljansson
 
-.PHONY: all deps run check unit coverage format lint clean help
-all: deps $(BUILD)/pinprick.elf $(BUILD)/pinprick-run
+.PHONY: all deps run check unit coverage format lint clean help images
+all: deps $(BUILD)/pinprick.elf $(BUILD)/pinprick.efi $(BUILD)/pinprick-run
 
 help:
 	@sed -n '3,11p' Makefile
@@ -128,6 +145,31 @@ $(BUILD)/pinprick.elf: $(KERNEL_OBJ) linker.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ)
 	$(Q)host/scripts/check-elf.sh $@
+
+# ---- UEFI loader -------------------------------------------------------------
+
+$(BUILD)/efi/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  EFICC   $<"
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/kernel_blob.o: boot/efi/kernel_blob.S $(BUILD)/pinprick.elf
+	@mkdir -p $(dir $@)
+	@echo "  EFIAS   $<"
+	$(Q)$(CC) -c -DKERNEL_ELF='"$(BUILD)/pinprick.elf"' $< -o $@
+
+$(BUILD)/efi/pinprick.so: $(EFI_OBJ) boot/efi/efi.lds
+	@echo "  EFILD   $@"
+	$(Q)$(LD) $(EFI_LDFLAGS) /usr/lib/crt0-efi-x86_64.o $(EFI_OBJ) \
+		-L/usr/lib -lefi -lgnuefi $$($(CC) -print-libgcc-file-name) -o $@
+	$(Q)host/scripts/check-efi.sh $@
+
+$(BUILD)/pinprick.efi: $(BUILD)/efi/pinprick.so
+	@echo "  EFIAPP  $@"
+	$(Q)$(OBJCOPY) $(addprefix -j ,$(EFI_SECTIONS)) --target efi-app-x86_64 $< $@
+
+images: all
+	$(Q)host/scripts/mkimages.sh $(BUILD) $(BUILD)/pinprick.efi boot/efi/pinprick.cfg
 
 # ---- host runner ----------------------------------------------------------
 

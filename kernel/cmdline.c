@@ -130,6 +130,17 @@ static bool set_run(struct cmdline_opts *o, char *v)
 	return true;
 }
 
+static bool set_boot(struct cmdline_opts *o, char *v)
+{
+	if (!strcmp(v, "pvh"))
+		o->expect_boot = BOOT_PVH;
+	else if (!strcmp(v, "uefi"))
+		o->expect_boot = BOOT_UEFI;
+	else
+		return false;
+	return true;
+}
+
 static bool set_virtio_mmio(struct cmdline_opts *o, char *v)
 {
 	if (!*v || !strchr(v, '@') || o->nr_virtio_mmio == CMD_MAX_MMIO)
@@ -149,6 +160,7 @@ static const struct opt options[] = {
 	{ "exit", true, set_exit, "auto, debugexit, acpi or halt" },
 	{ "virtio_mmio.device", true, set_virtio_mmio, "SIZE@BASE:IRQ" },
 	{ "run", true, set_run, "tests or follow" },
+	{ "boot", true, set_boot, "pvh or uefi" },
 };
 
 static void add_error(struct cmdline_opts *o, const char *fmt, const char *a,

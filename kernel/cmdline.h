@@ -7,6 +7,7 @@
  *	reserve=N[K|M|G]  reserve floor (pages, or a size)  exit=auto|debugexit|acpi|halt
  *	virtio_mmio.device=SIZE@BASE:IRQ  (QEMU microvm appends these)
  *	run=tests|follow  follow: be a plain balloon guest (no tests)
+ *	boot=pvh|uefi	the boot path the platform suite must find
  *
  * Parsing never stops at a bad option: each unknown or malformed one is
  * kept, with its text, and reported as a failed check; the rest still
@@ -18,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/boot_info.h"
 #include "kernel/exit.h"
 
 #define CMD_MAX_NAMES 16
@@ -42,6 +44,7 @@ struct cmdline_opts {
 	bool reserve_set;
 	enum exit_method exit;
 	enum run_mode run;
+	enum boot_path expect_boot; /* BOOT_UNKNOWN: any */
 	const char *virtio_mmio[CMD_MAX_MMIO];
 	unsigned nr_virtio_mmio;
 

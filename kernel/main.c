@@ -74,6 +74,23 @@ static void print_boot_facts(const struct boot_info *bi)
 			(unsigned long long)bi->mmap[i].addr,
 			(unsigned long long)(bi->mmap[i].addr + bi->mmap[i].size),
 			mmap_type_name(bi->mmap[i].type));
+	if (bi->path == BOOT_UEFI)
+		kprintf("# boot: UEFI loader pinprick.efi on %s (UEFI %u.%u), "
+			"ExitBootServices on attempt %u, %u UEFI descriptors "
+			"-> %u map entries, command line from%s%s%s\n",
+			bi->firmware, bi->loader_version >> 16,
+			(bi->loader_version & 0xffff) / 10, bi->exit_attempts,
+			bi->efi_descs, bi->nr_mmap,
+			bi->cmdline_sources & BI_CMDLINE_CFG ? " pinprick.cfg" : "",
+			bi->cmdline_sources & BI_CMDLINE_LOADOPT ? " LoadOptions"
+								 : "",
+			bi->cmdline_sources ? "" : " nowhere (empty)");
+	else
+		kprintf("# boot: PVH (hvm_start_info version %u)\n",
+			bi->loader_version);
+	if (bi->loader_warnings)
+		kprintf("# boot: the loader reported %u problem(s), first: %s\n",
+			bi->loader_warnings, bi->loader_note);
 	if (bi->mmap_empty)
 		kprintf("# the loader's memory map had %u empty entries "
 			"(ignored)\n", bi->mmap_empty);

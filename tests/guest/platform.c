@@ -21,17 +21,58 @@
 extern char __text_start[], __rodata_start[], __data_start[];
 extern char __kernel_start[], __kernel_end[], boot_stack_guard[];
 
+/* What only the UEFI path has: the loader's own account of the boot. */
+static void test_uefi_loader(void)
+{
+	tf_diag("firmware", "%s", boot_info.firmware);
+	tf_diag("uefi_revision", "%#x", boot_info.loader_version);
+	tf_diag("exit_boot_services_attempts", "%u", boot_info.exit_attempts);
+	tf_check(boot_info.loader_version >= 0x20000,
+		 "UEFI 2.x EFI_SYSTEM_TABLE.Hdr.Revision",
+		 "firmware implements UEFI 2.x (revision %#x)",
+		 boot_info.loader_version);
+	tf_check(boot_info.exit_attempts >= 1 && boot_info.exit_attempts <= 8,
+		 "UEFI 2.x ExitBootServices()",
+		 "ExitBootServices succeeded (attempt %u of at most 8)",
+		 boot_info.exit_attempts);
+	tf_check(boot_info.efi_descs > 0 &&
+			 boot_info.nr_mmap <= boot_info.efi_descs,
+		 "UEFI 2.x GetMemoryMap()",
+		 "the final UEFI memory map (%u descriptors) became %u entries",
+		 boot_info.efi_descs, boot_info.nr_mmap);
+	tf_check(boot_info.rsdp != 0, "UEFI 2.x EFI_ACPI_TABLE_GUID",
+		 "RSDP found in the UEFI configuration table (%#llx)",
+		 (unsigned long long)boot_info.rsdp);
+	if (boot_info.loader_warnings)
+		tf_diag("loader_note", "%s", boot_info.loader_note);
+	tf_check_u64(boot_info.loader_warnings, 0, "pinprick: UEFI loader",
+		     "the loader worked around no problem "
+		     "(pinprick.cfg, LoadOptions, ACPI, constructors)");
+}
+
 static void test_boot_info(void)
 {
+	enum boot_path want = tf_opts->expect_boot;
+
 	tf_diag("boot_path", "%s", boot_path_name(boot_info.path));
 	tf_check(boot_info.path == BOOT_PVH || boot_info.path == BOOT_UEFI,
 		 "pinprick: boot_info", "boot path is known (%s)",
 		 boot_path_name(boot_info.path));
+	if (want != BOOT_UNKNOWN)
+		tf_check(boot_info.path == want, "pinprick: boot=",
+			 "booted through %s, as boot=%s expects",
+			 boot_path_name(boot_info.path),
+			 want == BOOT_PVH ? "pvh" : "uefi");
+	else
+		tf_skip("no boot= on the command line",
+			"booted through the expected path");
 	if (boot_info.path == BOOT_PVH)
 		tf_check(boot_info.loader_version >= 1,
 			 "PVH hvm_start_info version >= 1",
 			 "PVH start_info version %u carries a memory map",
 			 boot_info.loader_version);
+	if (boot_info.path == BOOT_UEFI)
+		test_uefi_loader();
 	tf_check(!boot_info.cmdline_truncated, "pinprick: boot_info",
 		 "command line fits (%u bytes)",
 		 (unsigned)BI_CMDLINE_MAX - 1);
@@ -83,6 +124,52 @@ static uint8_t cmos_read(uint8_t reg)
 	return inb(0x71);
 }
 
+/* Bytes of map entries of any type inside [lo, hi). */
+static uint64_t map_bytes_within(uint64_t lo, uint64_t hi, bool ram_only)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < boot_info.nr_mmap; i++) {
+		const struct mmap_entry *m = &boot_info.mmap[i];
+		uint64_t a = m->addr > lo ? m->addr : lo;
+		uint64_t b = m->addr + m->size < hi ? m->addr + m->size : hi;
+
+		if (b > a && (!ram_only || m->type == MMAP_RAM))
+			sum += b - a;
+	}
+	return sum;
+}
+
+/*
+ * UEFI firmware keeps part of the guest's RAM for itself after
+ * ExitBootServices (runtime services, ACPI tables and NVS, reserved
+ * pages), so RAM alone is below CMOS by a firmware-dependent amount.
+ * What must still agree: the map describes all of the guest's memory
+ * (entries of any type inside QEMU's RAM ranges add up to CMOS, less the
+ * legacy 0xA0000-0xFFFFF hole), and the firmware keeps only a little.
+ */
+static void test_uefi_memory_vs_cmos(uint64_t low, uint64_t high,
+				     uint64_t cmos_mib)
+{
+	uint64_t low_top = (16ull << 20) + (low << 16);
+	uint64_t high_top = (4ull << 30) + (high << 16);
+	uint64_t all = map_bytes_within(0, low_top, false) +
+		       map_bytes_within(4ull << 30, high_top, false);
+	uint64_t ram = map_bytes_within(0, low_top, true) +
+		       map_bytes_within(4ull << 30, high_top, true);
+	uint64_t all_mib = (all + (1 << 19)) >> 20;
+	uint64_t kept_kib = (all - ram) >> 10;
+
+	tf_diag("firmware_keeps_kib", "%llu", (unsigned long long)kept_kib);
+	tf_check_range(all_mib, cmos_mib > 2 ? cmos_mib - 2 : 0, cmos_mib,
+		       "QEMU CMOS 0x34/0x35, 0x5b-0x5d; UEFI GetMemoryMap",
+		       "the UEFI memory map covers the RAM CMOS reports (%llu MiB)",
+		       (unsigned long long)cmos_mib);
+	tf_check_range(kept_kib, 0, (cmos_mib << 10) / 10,
+		       "pinprick: UEFI memory map",
+		       "firmware keeps at most 10%% of RAM after ExitBootServices (KiB)");
+}
+
 static void test_memory_vs_cmos(void)
 {
 	/* QEMU's pc/q35 CMOS: 0x34/0x35 RAM above 16 MiB below 4 GiB in
@@ -97,6 +184,10 @@ static void test_memory_vs_cmos(void)
 		return;
 	}
 	cmos_mib = 16 + (low * 64 >> 10) + (high * 64 >> 10);
+	if (boot_info.path == BOOT_UEFI) {
+		test_uefi_memory_vs_cmos(low, high, cmos_mib);
+		return;
+	}
 	for (uint32_t i = 0; i < boot_info.nr_mmap; i++)
 		if (boot_info.mmap[i].type == MMAP_RAM)
 			map_mib += boot_info.mmap[i].size;

@@ -23,7 +23,7 @@ static void test_all_options(void)
 	UT_CHECK_EQ(cmdline_parse("  suite=platform,allocator seed=0x10 "
 				  "verbose\tbudget=500 tap=13 reserve=4M "
 				  "exit=halt scenario=cycle run=follow "
-				  "virtio_mmio.device=512@0xfeb00e00:12",
+				  "virtio_mmio.device=512@0xfeb00e00:12 boot=uefi",
 				  &o),
 		    0);
 	UT_CHECK_EQ(o.nr_suites, 2);
@@ -42,7 +42,8 @@ static void test_all_options(void)
 	UT_CHECK_EQ(o.nr_scenarios, 1);
 	UT_CHECK_EQ(o.nr_virtio_mmio, 1);
 	UT_CHECK_STR(o.virtio_mmio[0], "512@0xfeb00e00:12");
-	UT_CHECK_EQ(o.nr_options, 10);
+	UT_CHECK_EQ(o.expect_boot, BOOT_UEFI);
+	UT_CHECK_EQ(o.nr_options, 11);
 }
 
 static void test_suite_selection(void)
@@ -84,6 +85,7 @@ static void test_malformed_values(void)
 	const char *bad[] = {
 		"seed=", "seed=18446744073709551616", "seed=0x", "budget=0",
 		"budget=3600001", "tap=12", "exit=reboot", "suite=", "run=x",
+		"boot=bios",
 		"suite=a,,b", "suite=a,", "virtio_mmio.device=nonsense",
 		"seed", "=x",
 	};
