@@ -21,6 +21,7 @@
 #include "host/runner/series.h"
 #include "host/runner/session.h"
 #include "host/runner/tap_parse.h"
+#include "host/runner/uefi.h"
 #include "host/runner/util.h"
 #include "host/runner/verdict.h"
 #include "host/runner/vmw_bridge.h"
@@ -38,8 +39,47 @@ struct run {
 	char log_path[PATH_MAX];
 	struct vmwb vmw; /* with vmware = model */
 	struct series series; /* with --csv or --html */
+	struct uefi_files uefi; /* with boot = uefi */
 	bool vmw_on;
 };
+
+/*
+ * boot = uefi: the ESP directory with our loader and a pinprick.cfg that
+ * carries the command line, and this run's OVMF variable store. With
+ * --boot-image the image's own pinprick.cfg applies, so an --append
+ * that cannot reach the guest is refused rather than dropped.
+ */
+static int main_uefi(struct run *r, char *err, size_t err_size)
+{
+	char cmdline[2 * PROF_MAX_LINE + 16];
+
+	if (r->o.boot_image) {
+		if (r->o.append) {
+			snprintf(err, err_size,
+				 "--append cannot reach a guest booted from "
+				 "--boot-image %s (edit its pinprick.cfg)",
+				 r->o.boot_image);
+			return -1;
+		}
+		if (access(r->o.boot_image, R_OK)) {
+			snprintf(err, err_size,
+				 "boot image %s: %s (make images builds it)",
+				 r->o.boot_image, strerror(errno));
+			return -1;
+		}
+	} else if (access(r->o.efi, R_OK)) {
+		snprintf(err, err_size,
+			 "EFI loader %s: %s (build it with make, or pass "
+			 "--efi)",
+			 r->o.efi, strerror(errno));
+		return -1;
+	}
+	if (qemu_cmdline(&r->prof, r->o.append, cmdline, sizeof(cmdline), err,
+			 err_size))
+		return -1;
+	return uefi_prepare(&r->prof, r->o.efi, cmdline, r->o.boot_image,
+			    r->tmpdir, &r->uefi, err, err_size);
+}
 
 /* vmware = model: the breakpoint's address and the model, before QEMU. */
 static int main_vmware(struct run *r, char *err, size_t err_size)
@@ -64,6 +104,7 @@ static int main_vmware(struct run *r, char *err, size_t err_size)
 			&mc.pfn_end);
 	if (vmwb_init(&r->vmw, bp, &mc, r->o.verbose, err, err_size))
 		return -1;
+	r->vmw.late_load = r->prof.boot == PROF_BOOT_UEFI;
 	r->vmw_on = true;
 	return 0;
 }
@@ -149,6 +190,11 @@ static int main_prepare(struct run *r)
 	snprintf(r->com2_sock, sizeof(r->com2_sock), "%s/com2.sock", r->tmpdir);
 	snprintf(r->qmp_sock, sizeof(r->qmp_sock), "%s/qmp.sock", r->tmpdir);
 	snprintf(r->gdb_sock, sizeof(r->gdb_sock), "%s/gdb.sock", r->tmpdir);
+	if (r->prof.boot == PROF_BOOT_UEFI && main_uefi(r, err, sizeof(err)))
+		return main_usage_error(r, err);
+	if (r->prof.boot != PROF_BOOT_UEFI && r->o.boot_image)
+		return main_usage_error(
+			r, "--boot-image needs a profile with boot = uefi");
 	paths = (struct qemu_paths){
 		.qemu = r->o.qemu,
 		.kernel = r->o.kernel,
@@ -156,6 +202,9 @@ static int main_prepare(struct run *r)
 		.com2_sock = r->prof.com2 ? r->com2_sock : NULL,
 		.qmp_sock = r->qmp_sock,
 		.gdb_sock = r->vmw_on ? r->gdb_sock : NULL,
+		.esp_dir = r->uefi.esp_dir[0] ? r->uefi.esp_dir : NULL,
+		.vars = r->uefi.vars[0] ? r->uefi.vars : NULL,
+		.boot_image = r->o.boot_image,
 	};
 	if (qemu_build(&r->cmd, &r->prof, &paths, err, sizeof(err)))
 		return main_usage_error(r, err);
@@ -207,6 +256,7 @@ static void main_cleanup(struct run *r)
 	unlink(r->com2_sock);
 	unlink(r->qmp_sock);
 	unlink(r->gdb_sock);
+	uefi_remove(&r->uefi);
 	if (rmdir(r->tmpdir))
 		fprintf(stderr, "pinprick-run: cannot remove %s: %s\n",
 			r->tmpdir, strerror(errno));

@@ -31,6 +31,8 @@ static const struct opt_def opt_defs[] = {
 	OPT_STR_("profile", profile),
 	OPT_STR_("qemu", qemu),
 	OPT_STR_("kernel", kernel),
+	OPT_STR_("efi", efi),
+	OPT_STR_("boot-image", boot_image),
 	{"timeout", OPT_SECONDS, offsetof(struct opts, timeout)},
 	OPT_STR_("log", log),
 	OPT_STR_("append", append),
@@ -61,6 +63,13 @@ void opt_usage(FILE *f)
 	      "  --qemu PATH          QEMU binary (default "
 	      "qemu-system-x86_64)\n"
 	      "  --kernel PATH        kernel ELF (default build/pinprick.elf)\n"
+	      "  --efi PATH           boot = uefi profiles: the EFI loader\n"
+	      "                       (default build/pinprick.efi)\n"
+	      "  --boot-image PATH    boot = uefi profiles: boot this ESP, "
+	      "disk,\n"
+	      "                       .iso or .vmdk (make images) as it is; "
+	      "its own\n"
+	      "                       pinprick.cfg gives the command line\n"
 	      "  --timeout S          wall-clock limit in seconds (default: "
 	      "profile's)\n"
 	      "  --log FILE           raw COM1 log (default "
@@ -133,6 +142,7 @@ int opt_parse(int argc, char **argv, struct opts *o, char *err, size_t err_size)
 	o->profile = OPT_DEFAULT_PROFILE;
 	o->qemu = OPT_DEFAULT_QEMU;
 	o->kernel = OPT_DEFAULT_KERNEL;
+	o->efi = OPT_DEFAULT_EFI;
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *name, *eq, *value = NULL;

@@ -13,12 +13,15 @@
 #define OPT_DEFAULT_PROFILE "pc"
 #define OPT_DEFAULT_QEMU    "qemu-system-x86_64"
 #define OPT_DEFAULT_KERNEL  "build/pinprick.elf"
+#define OPT_DEFAULT_EFI     "build/pinprick.efi"
 #define OPT_DEFAULT_SAMPLE  100 /* ms */
 
 struct opts {
 	const char *profile; /* name or path */
 	const char *qemu;
 	const char *kernel;
+	const char *efi;	/* boot = uefi: the EFI application */
+	const char *boot_image; /* boot = uefi: boot this image instead */
 	unsigned timeout;    /* seconds; 0 = the profile's */
 	const char *log;     /* NULL = build/logs/<profile>.log */
 	const char *append;  /* added to the profile's command line */

@@ -30,7 +30,9 @@ enum prof_type {
 	PROF_VMWARE, /* "model" or "none" */
 	PROF_FAULTS, /* vmwb_parse_faults syntax */
 	PROF_MB,     /* -1, or MiB */
-	PROF_HEX     /* a number, 0x... allowed */
+	PROF_HEX,    /* a number, 0x... allowed */
+	PROF_BOOT,   /* "pvh" or "uefi" */
+	PROF_PATH    /* a file QEMU opens: no blanks, no ',' */
 };
 
 struct prof_key {
@@ -60,6 +62,9 @@ static const struct prof_key prof_keys[] = {
 	PROF_U(timeout, 1, 86400),
 	{"com2", PROF_BOOL, offsetof(struct prof, com2), 0, 0, 0, false},
 	{"vmware", PROF_VMWARE, offsetof(struct prof, vmware), 0, 0, 0, false},
+	{"boot", PROF_BOOT, offsetof(struct prof, boot), 0, 0, 0, false},
+	PROF_S(ovmf_code, PROF_PATH, false),
+	PROF_S(ovmf_vars, PROF_PATH, false),
 	PROF_S(vmware_faults, PROF_FAULTS, false),
 	PROF_U(vmware_max_percent, 0, 100),
 	{"vmware_maxmemctl_mb", PROF_MB,
@@ -244,6 +249,20 @@ static int prof_set(struct prof *p, const struct prof_key *k, const char *v,
 				err, err_size, file, line,
 				"too many words in qemu_args (max 64)");
 		break;
+	case PROF_BOOT:
+		if (strcmp(v, "pvh") && strcmp(v, "uefi"))
+			return prof_fail(err, err_size, file, line,
+					 "'boot' must be pvh or uefi, not '%s'",
+					 v);
+		p->boot = strcmp(v, "uefi") ? PROF_BOOT_PVH : PROF_BOOT_UEFI;
+		return 0;
+	case PROF_PATH:
+		if (strpbrk(v, ", \t"))
+			return prof_fail(err, err_size, file, line,
+					 "'%s' must be a path without ',' or "
+					 "blanks (QEMU -drive syntax)",
+					 k->name);
+		break;
 	case PROF_STR:
 		break;
 	}
@@ -307,8 +326,9 @@ static int prof_line(struct prof *p, char *text, const char *file,
 	return prof_fail(err, err_size, file, line,
 			 "unknown key '%.64s' (known: description, machine, "
 			 "memory, smp, cpu, append, qemu_args, timeout, com2, "
-			 "vmware, vmware_faults, vmware_max_percent, "
-			 "vmware_maxmemctl_mb, vmware_caps)",
+			 "vmware, boot, ovmf_code, ovmf_vars, vmware_faults, "
+			 "vmware_max_percent, vmware_maxmemctl_mb, "
+			 "vmware_caps)",
 			 key);
 }
 
@@ -327,6 +347,8 @@ int prof_parse(const char *text, size_t len, const char *file, struct prof *p,
 	p->vmware_max_percent = VMWB_DEFAULT_PCT;
 	p->vmware_maxmemctl_mb = -1;
 	p->vmware_caps = VMWB_DEFAULT_CAPS;
+	util_strlcpy(p->ovmf_code, PROF_OVMF_CODE, sizeof(p->ovmf_code));
+	util_strlcpy(p->ovmf_vars, PROF_OVMF_VARS, sizeof(p->ovmf_vars));
 	if (len > PROF_MAX_FILE)
 		return prof_fail(err, err_size, file, 0,
 				 "too large (max %d bytes)", PROF_MAX_FILE);
@@ -358,6 +380,16 @@ int prof_parse(const char *text, size_t len, const char *file, struct prof *p,
 			return prof_fail(err, err_size, file, seen[i],
 					 "'%s' needs 'vmware = model'",
 					 prof_keys[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(prof_keys); i++)
+		if (seen[i] && p->boot != PROF_BOOT_UEFI &&
+		    !strncmp(prof_keys[i].name, "ovmf_", 5))
+			return prof_fail(err, err_size, file, seen[i],
+					 "'%s' needs 'boot = uefi'",
+					 prof_keys[i].name);
+	if (p->boot == PROF_BOOT_UEFI && !strncmp(p->machine, "microvm", 7))
+		return prof_fail(err, err_size, file, 0,
+				 "boot = uefi needs machine pc or q35 (OVMF "
+				 "does not run on microvm)");
 	util_strlcpy(p->path, file, sizeof(p->path));
 	return 0;
 }

@@ -16,6 +16,12 @@
 #define PROF_MAX_LINE 1024	  /* bytes in one profile line */
 #define PROF_ERR_SIZE 512
 
+/* How the guest is started: PVH -kernel, or OVMF and our EFI loader. */
+enum prof_boot { PROF_BOOT_PVH = 0, PROF_BOOT_UEFI };
+
+#define PROF_OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define PROF_OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
 struct prof {
 	char name[64];	 /* "pc", from the file name */
 	char path[4096]; /* the file it came from */
@@ -28,6 +34,9 @@ struct prof {
 	char qemu_args[PROF_MAX_LINE]; /* extra arguments, split on blanks */
 	unsigned timeout;	       /* seconds, default 60 */
 	bool com2; /* give the guest a control port on COM2 */
+	enum prof_boot boot;	/* boot = pvh (default) | uefi */
+	char ovmf_code[512];	/* firmware code flash, read-only */
+	char ovmf_vars[512];	/* variable store template, copied per run */
 
 	/* The VMware balloon model over the gdbstub (vmw_bridge.c). */
 	bool vmware;			   /* vmware = model */

@@ -48,10 +48,75 @@ static bool qemu_sock_ok(const char *path)
 	       !strchr(path, ',');
 }
 
+int qemu_cmdline(const struct prof *p, const char *extra, char *buf,
+		 size_t size, char *err, size_t err_size)
+{
+	int n = snprintf(buf, size, "boot=%s%s%s%s%s",
+			 p->boot == PROF_BOOT_UEFI ? "uefi" : "pvh",
+			 p->append[0] ? " " : "", p->append,
+			 extra && extra[0] ? " " : "", extra ? extra : "");
+
+	if (n < 0 || (size_t)n >= size || n > 2 * PROF_MAX_LINE) {
+		snprintf(err, err_size, "kernel command line too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* A path QEMU gets inside -drive's option list. */
+static bool qemu_drive_path_ok(const char *path)
+{
+	return path && *path && !strchr(path, ',');
+}
+
+/*
+ * UEFI: OVMF's code (read-only) and this run's variable store as the two
+ * pflash chips, and the boot disk: our ESP directory through QEMU's
+ * vvfat driver, or an image made by `make images`. The image is opened
+ * with snapshot=on so nothing the firmware writes reaches it.
+ */
+static bool qemu_uefi_paths_ok(const struct prof *p,
+			       const struct qemu_paths *paths)
+{
+	return qemu_drive_path_ok(p->ovmf_code) &&
+	       qemu_drive_path_ok(paths->vars) &&
+	       qemu_drive_path_ok(paths->boot_image ? paths->boot_image
+						    : paths->esp_dir);
+}
+
+static int qemu_uefi_args(struct qemu_cmd *c, const struct prof *p,
+			  const struct qemu_paths *paths)
+{
+	const char *img = paths->boot_image;
+	size_t len = img ? strlen(img) : 0;
+	int bad = 0;
+
+	bad |= qemu_add(c, "-drive") |
+	       qemu_addf(c, "if=pflash,format=raw,readonly=on,file=%s",
+			 p->ovmf_code);
+	bad |= qemu_add(c, "-drive") |
+	       qemu_addf(c, "if=pflash,format=raw,file=%s", paths->vars);
+	bad |= qemu_add(c, "-drive");
+	if (!img)
+		bad |= qemu_addf(c, "if=ide,format=raw,file=fat:rw:%s",
+				 paths->esp_dir);
+	else if (len > 4 && !strcmp(img + len - 4, ".iso"))
+		bad |= qemu_addf(c, "if=ide,media=cdrom,readonly=on,format=raw,"
+				    "file=%s",
+				 img);
+	else if (len > 5 && !strcmp(img + len - 5, ".vmdk"))
+		bad |= qemu_addf(c, "if=ide,format=vmdk,snapshot=on,file=%s",
+				 img);
+	else
+		bad |= qemu_addf(c, "if=ide,format=raw,snapshot=on,file=%s",
+				 img);
+	return bad;
+}
+
 int qemu_build(struct qemu_cmd *c, const struct prof *p,
 	       const struct qemu_paths *paths, char *err, size_t err_size)
 {
-	char append[2 * PROF_MAX_LINE + 2], smp[16], args[PROF_MAX_LINE];
+	char append[2 * PROF_MAX_LINE + 16], smp[16], args[PROF_MAX_LINE];
 	int bad = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -64,11 +129,13 @@ int qemu_build(struct qemu_cmd *c, const struct prof *p,
 			paths->qmp_sock);
 		return -1;
 	}
-	snprintf(append, sizeof(append), "%s%s%s", p->append,
-		 p->append[0] && paths->append && paths->append[0] ? " " : "",
-		 paths->append ? paths->append : "");
-	if (strlen(append) > 2 * PROF_MAX_LINE) {
-		snprintf(err, err_size, "kernel command line too long");
+	if (qemu_cmdline(p, paths->append, append, sizeof(append), err,
+			 err_size))
+		return -1;
+	if (p->boot == PROF_BOOT_UEFI && !qemu_uefi_paths_ok(p, paths)) {
+		snprintf(err, err_size,
+			 "UEFI boot: a firmware, variable store or boot media "
+			 "path is missing or contains ',' (set TMPDIR)");
 		return -1;
 	}
 	snprintf(smp, sizeof(smp), "%u", p->smp);
@@ -82,8 +149,13 @@ int qemu_build(struct qemu_cmd *c, const struct prof *p,
 		bad |= qemu_add(c, "-cpu") | qemu_add(c, p->cpu);
 	bad |= qemu_add(c, "-display") | qemu_add(c, "none");
 	bad |= qemu_add(c, "-nodefaults") | qemu_add(c, "-no-reboot");
-	bad |= qemu_add(c, "-kernel") | qemu_add(c, paths->kernel);
-	bad |= qemu_add(c, "-append") | qemu_add(c, append);
+	if (p->boot == PROF_BOOT_UEFI) {
+		/* the command line travels in pinprick.cfg (uefi.c) */
+		bad |= qemu_uefi_args(c, p, paths);
+	} else {
+		bad |= qemu_add(c, "-kernel") | qemu_add(c, paths->kernel);
+		bad |= qemu_add(c, "-append") | qemu_add(c, append);
+	}
 	bad |= qemu_add(c, "-device") |
 	       qemu_add(c, "isa-debug-exit,iobase=0xf4,iosize=0x04");
 	bad |= qemu_add(c, "-serial") | qemu_add(c, "stdio");

@@ -34,7 +34,20 @@ struct qemu_paths {
 	const char *com2_sock; /* NULL: no COM2 */
 	const char *qmp_sock;
 	const char *gdb_sock; /* NULL: no gdbstub; else -gdb on it and -S */
+
+	/* boot = uefi (uefi.c prepares these in the run's directory) */
+	const char *esp_dir;	/* EFI/BOOT/{BOOTX64.EFI,pinprick.cfg}: vvfat */
+	const char *vars;	/* this run's copy of the OVMF variable store */
+	const char *boot_image; /* --boot-image: boot this disk or ISO instead */
 };
+
+/*
+ * The kernel command line for a run: "boot=pvh" or "boot=uefi" (so the
+ * platform suite checks the path taken; a later boot= still wins), the
+ * profile's append, then extra. 0, or -1 with err if it does not fit.
+ */
+int qemu_cmdline(const struct prof *p, const char *extra, char *buf,
+		 size_t size, char *err, size_t err_size);
 
 /* 0, or -1 with err. Free with qemu_cmd_free even after a failure. */
 int qemu_build(struct qemu_cmd *c, const struct prof *p,

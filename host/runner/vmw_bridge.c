@@ -170,6 +170,24 @@ static int vmwb_rsp_fail(struct vmwb *b, const char *what)
 	return vmwb_fail(b, "%s: %s", what, b->rsp->err);
 }
 
+/* The breakpoint must sit on the balloon's one `inl %dx, %eax`. */
+static int vmwb_check_insn(struct vmwb *b, uint64_t deadline)
+{
+	uint8_t insn = 0;
+
+	if (rsp_read_mem(b->rsp, b->bp, &insn, 1, deadline))
+		return vmwb_rsp_fail(b, "reading the breakpoint's instruction");
+	if (insn != VMWB_INSN)
+		return vmwb_fail(b,
+				 "%s (%#llx) is not on an `inl %%dx, %%eax` "
+				 "(found %#x)%s",
+				 VMWB_SYMBOL, (unsigned long long)b->bp, insn,
+				 b->late_load ? " when the guest got there"
+					      : "");
+	b->insn_checked = true;
+	return 0;
+}
+
 /* Whole 'G' packets also rewrite control registers; QEMU takes a prefix.
  * Written back unchanged, then read again to be sure nothing else moved. */
 static void vmwb_probe_short_g(struct vmwb *b, uint64_t deadline)
@@ -190,7 +208,7 @@ static void vmwb_probe_short_g(struct vmwb *b, uint64_t deadline)
 int vmwb_attach(struct vmwb *b, int fd)
 {
 	uint64_t deadline = util_now_ms() + VMWB_ATTACH_MS;
-	uint8_t rip[16], insn = 0;
+	uint8_t rip[16];
 	struct rsp_stop st;
 	char xml[1024];
 	size_t len;
@@ -221,12 +239,8 @@ int vmwb_attach(struct vmwb *b, int fd)
 				 "x86_64 layout (%zu bytes)",
 				 b->regs_len);
 	vmwb_probe_short_g(b, deadline);
-	if (rsp_read_mem(b->rsp, b->bp, &insn, 1, deadline) ||
-	    insn != VMWB_INSN)
-		return vmwb_fail(b,
-				 "%s (%#llx) is not on an `inl %%dx, %%eax` "
-				 "(found %#x)",
-				 VMWB_SYMBOL, (unsigned long long)b->bp, insn);
+	if (!b->late_load && vmwb_check_insn(b, deadline))
+		return -1;
 	if (rsp_breakpoint(b->rsp, true, 0, b->bp, 1, deadline) &&
 	    rsp_breakpoint(b->rsp, true, 1, b->bp, 1, deadline))
 		return vmwb_rsp_fail(b, "setting the breakpoint");
@@ -298,6 +312,8 @@ static int vmwb_call(struct vmwb *b)
 			       ? vmwb_rsp_fail(b, "continuing")
 			       : 0;
 	}
+	if (!b->insn_checked && vmwb_check_insn(b, b->call_deadline))
+		return -1;
 	in = (struct vmw_regs){rsp_le64(g),	 rsp_le64(g + 8),
 			       rsp_le64(g + 16), rsp_le64(g + 24),
 			       rsp_le64(g + 32), rsp_le64(g + 40)};

@@ -51,6 +51,15 @@ struct vmwb {
 	uint64_t bp; /* address of vmw_balloon_bdoor */
 	struct vmw_model *model;
 	bool verbose;
+	/*
+	 * The kernel is not in memory when QEMU starts (UEFI: our loader
+	 * copies it there later), so the inl under the breakpoint is checked
+	 * at the first stop there instead of at attach. QEMU's TCG
+	 * breakpoints are kept by address, not written into guest memory,
+	 * so the copy does not erase them.
+	 */
+	bool late_load;
+	bool insn_checked;
 	bool short_g;		     /* the stub takes 'G' of rax..rip only */
 	bool io_failed;		     /* a memory op lost the stub mid-call */
 	uint64_t call_deadline;	     /* of the call in progress */

@@ -26,6 +26,7 @@
 #include "host/runner/session.h"
 #include "host/runner/tap_line.h"
 #include "host/runner/tap_parse.h"
+#include "host/runner/uefi.h"
 #include "host/runner/util.h"
 #include "host/runner/verdict.h"
 
@@ -206,6 +207,15 @@ static void test_prof_errors(void)
 		 "t.conf:3: control character in value of 'append'"},
 		{"machine = pc\nmemory = 128M # small\n",
 		 "t.conf:2: bad memory size '128M # small'"},
+		{"machine = pc\nmemory = 1M\nboot = bios\n",
+		 "t.conf:3: 'boot' must be pvh or uefi, not 'bios'"},
+		{"machine = microvm\nmemory = 1M\nboot = uefi\n",
+		 "t.conf: boot = uefi needs machine pc or q35"},
+		{"machine = pc\nmemory = 1M\novmf_code = /x.fd\n",
+		 "t.conf:3: 'ovmf_code' needs 'boot = uefi'"},
+		{"machine = pc\nmemory = 1M\nboot = uefi\n"
+		 "ovmf_vars = /a,b.fd\n",
+		 "t.conf:4: 'ovmf_vars' must be a path without ','"},
 	};
 	struct prof p;
 	char err[PROF_ERR_SIZE];
@@ -1310,6 +1320,137 @@ static void join_argv(const struct qemu_cmd *c, char *buf, size_t size)
 		util_appendf(buf, size, "%s%s", i ? "|" : "", c->argv[i]);
 }
 
+/*
+ * boot = uefi: no -kernel/-append (the command line goes to pinprick.cfg),
+ * OVMF code read-only and the run's own variable store as pflash, and the
+ * boot disk: the ESP directory through vvfat, or an image by its type,
+ * opened so that the firmware cannot write to it.
+ */
+static void test_qemu_build_uefi(void)
+{
+	struct prof p = sample_prof("machine = q35\nmemory = 256M\nboot = uefi\n"
+				    "append = scenario=all\n");
+	struct qemu_paths paths = {.qemu = "qemu-system-x86_64",
+				   .kernel = "build/pinprick.elf",
+				   .append = "verbose",
+				   .qmp_sock = "/tmp/d/qmp.sock",
+				   .esp_dir = "/tmp/d/esp",
+				   .vars = "/tmp/d/OVMF_VARS.fd"};
+	struct qemu_cmd c;
+	char err[256], buf[4096], line[512];
+
+	UT_CHECK_EQ(qemu_build(&c, &p, &paths, err, sizeof(err)), 0);
+	join_argv(&c, buf, sizeof(buf));
+	UT_CHECK_STR(
+		buf,
+		"qemu-system-x86_64|-M|q35|-accel|tcg|-m|256M|-smp|1|"
+		"-display|none|-nodefaults|-no-reboot|"
+		"-drive|if=pflash,format=raw,readonly=on,file="
+		"/usr/share/OVMF/OVMF_CODE_4M.fd|"
+		"-drive|if=pflash,format=raw,file=/tmp/d/OVMF_VARS.fd|"
+		"-drive|if=ide,format=raw,file=fat:rw:/tmp/d/esp|"
+		"-device|isa-debug-exit,iobase=0xf4,iosize=0x04|-serial|stdio|"
+		"-qmp|unix:/tmp/d/qmp.sock,server=on,wait=off");
+	qemu_cmd_free(&c);
+	UT_CHECK_EQ(qemu_cmdline(&p, "verbose", line, sizeof(line), err,
+				 sizeof(err)),
+		    0);
+	UT_CHECK_STR(line, "boot=uefi scenario=all verbose");
+
+	paths.boot_image = "build/pinprick.iso";
+	UT_CHECK_EQ(qemu_build(&c, &p, &paths, err, sizeof(err)), 0);
+	join_argv(&c, buf, sizeof(buf));
+	UT_CHECK(strstr(buf, "|-drive|if=ide,media=cdrom,readonly=on,format=raw,"
+			     "file=build/pinprick.iso|") != NULL);
+	qemu_cmd_free(&c);
+	paths.boot_image = "build/pinprick.vmdk";
+	UT_CHECK_EQ(qemu_build(&c, &p, &paths, err, sizeof(err)), 0);
+	join_argv(&c, buf, sizeof(buf));
+	UT_CHECK(strstr(buf, "|if=ide,format=vmdk,snapshot=on,"
+			     "file=build/pinprick.vmdk|") != NULL);
+	qemu_cmd_free(&c);
+	paths.boot_image = "build/pinprick-esp.img";
+	UT_CHECK_EQ(qemu_build(&c, &p, &paths, err, sizeof(err)), 0);
+	join_argv(&c, buf, sizeof(buf));
+	UT_CHECK(strstr(buf, "|if=ide,format=raw,snapshot=on,"
+			     "file=build/pinprick-esp.img|") != NULL);
+	qemu_cmd_free(&c);
+
+	/* a ',' would smuggle options into -drive */
+	paths.boot_image = "x.img,file.driver=ssh";
+	UT_CHECK_EQ(qemu_build(&c, &p, &paths, err, sizeof(err)), -1);
+	UT_CHECK(strstr(err, "contains ','") != NULL);
+	qemu_cmd_free(&c);
+	paths.boot_image = NULL;
+	paths.vars = NULL;
+	UT_CHECK_EQ(qemu_build(&c, &p, &paths, err, sizeof(err)), -1);
+	qemu_cmd_free(&c);
+}
+
+static void read_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, size - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+/* The run's ESP tree and variable store; all gone after uefi_remove. */
+static void test_uefi_prepare(void)
+{
+	char dir[] = "/tmp/pinprick-ut-uefi.XXXXXX", src[PATH_MAX],
+	     vars[PATH_MAX], err[512], buf[256];
+	struct prof p = sample_prof("machine = q35\nmemory = 256M\nboot = uefi\n");
+	struct uefi_files f;
+
+	UT_CHECK(mkdtemp(dir) != NULL);
+	snprintf(src, sizeof(src), "%s/app.efi", dir);
+	snprintf(vars, sizeof(vars), "%s/vars.fd", dir);
+	write_file(src, "MZ fake app");
+	write_file(vars, "vars template");
+	util_strlcpy(p.ovmf_vars, vars, sizeof(p.ovmf_vars));
+
+	UT_CHECK_EQ(uefi_prepare(&p, src, "boot=uefi suite=platform", NULL,
+				 dir, &f, err, sizeof(err)),
+		    0);
+	read_file(f.efi, buf, sizeof(buf));
+	UT_CHECK_STR(buf, "MZ fake app");
+	read_file(f.vars, buf, sizeof(buf));
+	UT_CHECK_STR(buf, "vars template");
+	read_file(f.cfg, buf, sizeof(buf));
+	UT_CHECK(strstr(buf, "\nboot=uefi suite=platform\n") != NULL);
+	UT_CHECK(buf[0] == '#');
+	write_file(f.cfg, "changed by the guest"); /* vvfat may write */
+	uefi_remove(&f);
+	UT_CHECK(access(f.efi, F_OK) != 0 && access(f.vars, F_OK) != 0);
+	UT_CHECK(access(f.esp_dir, F_OK) != 0);
+
+	/* a missing EFI application is named, and nothing is left behind */
+	UT_CHECK_EQ(uefi_prepare(&p, "/nonexistent/x.efi", "a", NULL, dir, &f,
+				 err, sizeof(err)),
+		    -1);
+	UT_CHECK(strstr(err, "/nonexistent/x.efi") != NULL);
+	uefi_remove(&f);
+	/* --boot-image: only the variable store */
+	UT_CHECK_EQ(uefi_prepare(&p, src, "a", "x.iso", dir, &f, err,
+				 sizeof(err)),
+		    0);
+	UT_CHECK(f.esp_dir[0] == '\0' && access(f.vars, F_OK) == 0);
+	uefi_remove(&f);
+	util_strlcpy(p.ovmf_vars, "/nonexistent/VARS.fd", sizeof(p.ovmf_vars));
+	UT_CHECK_EQ(uefi_prepare(&p, src, "a", NULL, dir, &f, err, sizeof(err)),
+		    -1);
+	UT_CHECK(strstr(err, "/nonexistent/VARS.fd") != NULL);
+	uefi_remove(&f);
+	unlink(src);
+	unlink(vars);
+	UT_CHECK_EQ(rmdir(dir), 0);
+}
+
 static void test_qemu_build(void)
 {
 	struct prof p = sample_prof(
@@ -1329,13 +1470,13 @@ static void test_qemu_build(void)
 		"qemu-system-x86_64|-M|pc|-accel|tcg|-m|128M|-smp|1|"
 		"-display|none|-nodefaults|-no-reboot|-kernel|build/"
 		"pinprick.elf|"
-		"-append|suite=all tap=13|"
+		"-append|boot=pvh suite=all tap=13|"
 		"-device|isa-debug-exit,iobase=0xf4,iosize=0x04|-serial|stdio|"
 		"-serial|unix:/tmp/d/com2.sock,server=on,wait=off|"
 		"-qmp|unix:/tmp/d/qmp.sock,server=on,wait=off");
 	UT_CHECK(c.argv[c.argc] == NULL);
 	qemu_cmd_format(&c, buf, sizeof(buf));
-	UT_CHECK(strstr(buf, " -append 'suite=all tap=13' ") != NULL);
+	UT_CHECK(strstr(buf, " -append 'boot=pvh suite=all tap=13' ") != NULL);
 	qemu_cmd_free(&c);
 
 	p = sample_prof(
@@ -1349,18 +1490,18 @@ static void test_qemu_build(void)
 		buf,
 		"qemu-system-x86_64|-M|microvm|-accel|tcg|-m|64M|-smp|2|"
 		"-cpu|max|-display|none|-nodefaults|-no-reboot|"
-		"-kernel|build/pinprick.elf|-append||"
+		"-kernel|build/pinprick.elf|-append|boot=pvh|"
 		"-device|isa-debug-exit,iobase=0xf4,iosize=0x04|-serial|stdio|"
 		"-qmp|unix:/tmp/d/qmp.sock,server=on,wait=off|"
 		"-device|virtio-balloon-device|-s");
 	qemu_cmd_format(&c, buf, sizeof(buf));
-	UT_CHECK(strstr(buf, " -append '' ") != NULL);
+	UT_CHECK(strstr(buf, " -append boot=pvh ") != NULL);
 	qemu_cmd_free(&c);
 
 	paths.append = "it's";
 	UT_CHECK_EQ(qemu_build(&c, &p, &paths, err, sizeof(err)), 0);
 	qemu_cmd_format(&c, buf, sizeof(buf));
-	UT_CHECK(strstr(buf, " -append 'it'\\''s' ") != NULL);
+	UT_CHECK(strstr(buf, " -append 'boot=pvh it'\\''s' ") != NULL);
 	qemu_cmd_free(&c);
 
 	paths.qmp_sock = "/tmp/with,comma/qmp.sock";
@@ -1814,6 +1955,7 @@ UT_MAIN(UT_TEST(test_prof_good), UT_TEST(test_prof_defaults),
 	UT_TEST(test_verdict_table), UT_TEST(test_verdict_run_states),
 	UT_TEST(test_verdict_text), UT_TEST(test_ctl_parse),
 	UT_TEST(test_ctl_answers), UT_TEST(test_ctl_rate_limit),
-	UT_TEST(test_qemu_build), UT_TEST(test_qemu_spawn),
+	UT_TEST(test_qemu_build),
+	UT_TEST(test_qemu_build_uefi), UT_TEST(test_uefi_prepare), UT_TEST(test_qemu_spawn),
 	UT_TEST(test_qmp_session), UT_TEST(test_qmp_bad_servers),
 	UT_TEST(test_session_end_to_end))
