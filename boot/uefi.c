@@ -27,7 +27,8 @@ void uefi_main(const struct boot_info *src, uint64_t magic, uint64_t size)
 	console_init();
 	if (magic != UEFI_HANDOFF_MAGIC || size != sizeof(*bi) || !src ||
 	    (uintptr_t)src >= (4ull << 30) - sizeof(*bi)) {
-		kprintf("Bail out! UEFI handoff rejected: magic %#llx (expected "
+		kprintf("Bail out! UEFI handoff rejected: magic %#llx "
+			"(expected "
 			"%#llx), size %llu (expected %llu), boot_info at %p; "
 			"rebuild pinprick.efi and pinprick.elf together\n",
 			(unsigned long long)magic,

@@ -23,9 +23,9 @@
 
 #include "boot/efi/ldr.h"
 
-#define EXIT_TRIES 8
+#define EXIT_TRIES	8
 #define MAP_SLACK_DESCS 16 /* room for what the pool allocation adds */
-#define PATH_MAX_CHARS 256
+#define PATH_MAX_CHARS	256
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 
@@ -54,12 +54,16 @@ static UINT64 rdtsc(void)
 static void com1_puts(const char *m)
 {
 	for (; *m; m++) {
-		UINT8 lsr;
+		UINT8 lsr = 0;
 
 		do
-			__asm__ volatile("inb %1, %0" : "=a"(lsr) : "Nd"((UINT16)0x3fd));
+			__asm__ volatile("inb %1, %0"
+					 : "=a"(lsr)
+					 : "Nd"((UINT16)0x3fd));
 		while (!(lsr & 0x20));
-		__asm__ volatile("outb %0, %1" : : "a"(*m), "Nd"((UINT16)0x3f8));
+		__asm__ volatile("outb %0, %1"
+				 :
+				 : "a"(*m), "Nd"((UINT16)0x3f8));
 	}
 }
 
@@ -127,7 +131,8 @@ static void cfg_path(EFI_DEVICE_PATH *dp, CHAR16 *out)
 	size_t n = 0, slash = 0;
 
 	for (; dp && !IsDevicePathEnd(dp); dp = NextDevicePathNode(dp)) {
-		const FILEPATH_DEVICE_PATH *fp = (const FILEPATH_DEVICE_PATH *)dp;
+		const FILEPATH_DEVICE_PATH *fp =
+			(const FILEPATH_DEVICE_PATH *)dp;
 		size_t len = DevicePathNodeLength(dp);
 
 		if (len < 4)
@@ -138,7 +143,8 @@ static void cfg_path(EFI_DEVICE_PATH *dp, CHAR16 *out)
 		for (size_t i = 0; i < (len - 4) / 2 && fp->PathName[i]; i++) {
 			if (n + 1 >= PATH_MAX_CHARS)
 				break;
-			if (fp->PathName[i] == L'\\' && n && out[n - 1] == L'\\')
+			if (fp->PathName[i] == L'\\' && n &&
+			    out[n - 1] == L'\\')
 				continue;
 			out[n++] = fp->PathName[i];
 		}
@@ -152,7 +158,8 @@ static void cfg_path(EFI_DEVICE_PATH *dp, CHAR16 *out)
 		for (slash = 0; def[slash]; slash++)
 			out[slash] = def[slash];
 	}
-	for (size_t i = 0; name[i] && slash + i + 1 < PATH_MAX_CHARS; i++, n = slash + i + 1)
+	for (size_t i = 0; name[i] && slash + i + 1 < PATH_MAX_CHARS;
+	     i++, n = slash + i + 1)
 		out[slash + i] = name[i];
 	out[n] = 0;
 }
@@ -170,7 +177,8 @@ static void read_cfg(EFI_LOADED_IMAGE *li)
 	cfg_path(li->FilePath, path);
 	root = LibOpenRoot(li->DeviceHandle);
 	if (!root) {
-		Print(L"# efi: no file system on the boot device, no pinprick.cfg\n");
+		Print(L"# efi: no file system on the boot device, no "
+		      L"pinprick.cfg\n");
 		return;
 	}
 	s = root->Open(root, &f, path, EFI_FILE_MODE_READ, 0);
@@ -219,7 +227,8 @@ static void find_rsdp(void)
 
 	if (LibGetSystemConfigurationTable(&acpi20, &p) == EFI_SUCCESS && p)
 		bi.rsdp = (UINT64)(UINTN)p;
-	else if (LibGetSystemConfigurationTable(&acpi10, &p) == EFI_SUCCESS && p)
+	else if (LibGetSystemConfigurationTable(&acpi10, &p) == EFI_SUCCESS &&
+		 p)
 		bi.rsdp = (UINT64)(UINTN)p;
 	else
 		warn("no ACPI table in the UEFI configuration table");
@@ -236,7 +245,8 @@ static void place_kernel(const struct ldr_kernel *k)
 	s = BS->AllocatePages(AllocateAddress, EfiLoaderCode, pages, &at);
 	if (EFI_ERROR(s)) {
 		Print(L"Bail out! UEFI loader: cannot claim %lx-%lx for the "
-		      L"kernel: %r\n", k->lo, k->hi, s);
+		      L"kernel: %r\n",
+		      k->lo, k->hi, s);
 		fatal("kernel placement", "memory at the kernel's link address "
 					  "is in use by the firmware");
 	}
@@ -287,10 +297,18 @@ static void exit_boot_services(EFI_HANDLE image, UINT8 **map, UINTN *map_size,
 		__asm__ volatile("cli; hlt");
 }
 
+typedef void (*entry_fn)(const struct boot_info *, UINT64, UINT64);
+
+/* uefi_start64 never returns; if it did, there is nothing to go back to. */
+static void __attribute__((noreturn)) enter_kernel(UINT64 entry)
+{
+	((entry_fn)(UINTN)entry)(&bi, UEFI_HANDOFF_MAGIC, sizeof(bi));
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
-	typedef void (*entry_fn)(const struct boot_info *, UINT64, UINT64)
-		__attribute__((noreturn));
 	EFI_LOADED_IMAGE *li = NULL;
 	struct ldr_kernel k;
 	const char *why = NULL;
@@ -309,16 +327,19 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		warn("the loader's constructors did not run exactly once");
 
 	if (EFI_ERROR(BS->HandleProtocol(image, &LoadedImageProtocol,
-					 (void **)&li)) || !li)
-		fatal("LoadedImage", "the firmware has no loaded-image protocol");
+					 (void **)&li)) ||
+	    !li)
+		fatal("LoadedImage",
+		      "the firmware has no loaded-image protocol");
 	read_cfg(li);
 	read_load_options(li);
 	Print(L"# efi: command line \"%a\"\n", bi.cmdline);
 	find_rsdp();
 
 	if (ldr_elf_parse(ldr_kernel_image,
-			  (size_t)(ldr_kernel_image_end - ldr_kernel_image), &k,
-			  &why))
+			  (size_t)((UINTN)ldr_kernel_image_end -
+				   (UINTN)ldr_kernel_image),
+			  &k, &why))
 		fatal("embedded kernel", why);
 	place_kernel(&k);
 	Print(L"# efi: kernel at %lx-%lx, entry %lx; exiting boot services\n",
@@ -327,5 +348,5 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	exit_boot_services(image, &map, &map_size, &desc_size);
 	if (ldr_mmap_convert(map, map_size, desc_size, &bi, &why))
 		bi.loader_warnings++; /* the kernel reports the empty map */
-	((entry_fn)(UINTN)k.entry64)(&bi, UEFI_HANDOFF_MAGIC, sizeof(bi));
+	enter_kernel(k.entry64);
 }

@@ -21,11 +21,12 @@
 
 /* ---- the kernel ELF (ldr_elf.c) ---- */
 
-#define LDR_MAX_SEGS 8
-#define LDR_LOAD_MIN (1ull << 20) /* below 1 MiB is firmware territory */
-#define LDR_LOAD_MAX (4ull << 30) /* uefi_start64 maps the first 4 GiB */
-#define PINPRICK_NOTE_NAME "pinprick"
-#define PINPRICK_NOTE_UEFI_ENTRY64 1 /* desc: u64 entry (boot/uefi_entry.asm) */
+#define LDR_MAX_SEGS		   8
+#define LDR_LOAD_MIN		   (1ull << 20) /* below 1 MiB is firmware territory */
+#define LDR_LOAD_MAX		   (4ull << 30) /* uefi_start64 maps the first 4 GiB */
+#define PINPRICK_NOTE_NAME	   "pinprick"
+#define PINPRICK_NOTE_UEFI_ENTRY64 1 /* desc: u64 entry (boot/uefi_entry.asm)  \
+				      */
 
 struct ldr_seg {
 	uint64_t paddr;	 /* = vaddr: the kernel is identity mapped */

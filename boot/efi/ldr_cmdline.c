@@ -51,8 +51,8 @@ static void put_words(char *out, size_t out_size, const char *text, size_t n,
 		start = i;
 		while (i < n && !blank((unsigned char)text[i]))
 			i++;
-		if (i > start &&
-		    !put_word(out, out_size, text + start, i - start, truncated))
+		if (i > start && !put_word(out, out_size, text + start,
+					   i - start, truncated))
 			return;
 	}
 }
@@ -122,7 +122,8 @@ int ldr_loadopt_append(char *out, size_t out_size, const void *opts,
 		if (c == 0)
 			break;
 		if (!(c >= 0x20 && c < 0x7f) && !blank(c)) {
-			*why = "LoadOptions are not printable ASCII text; ignored";
+			*why = "LoadOptions are not printable ASCII text; "
+			       "ignored";
 			return -1;
 		}
 		if (n == sizeof(text) - 1) {

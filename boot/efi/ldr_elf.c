@@ -10,17 +10,17 @@
  */
 #include "boot/efi/ldr.h"
 
-#define EI_NIDENT 16
-#define ELFCLASS64 2
+#define EI_NIDENT   16
+#define ELFCLASS64  2
 #define ELFDATA2LSB 1
-#define ET_EXEC 2
-#define EM_X86_64 62
-#define PT_LOAD 1
-#define PT_NOTE 4
-#define PF_X 1
-#define EHDR_SIZE 64
-#define PHDR_SIZE 56
-#define PAGE 4096ull
+#define ET_EXEC	    2
+#define EM_X86_64   62
+#define PT_LOAD	    1
+#define PT_NOTE	    4
+#define PF_X	    1
+#define EHDR_SIZE   64
+#define PHDR_SIZE   56
+#define PAGE	    4096ull
 
 static uint64_t rd(const uint8_t *p, unsigned n)
 {
@@ -62,7 +62,8 @@ static int find_entry_note(const uint8_t *img, uint64_t off, uint64_t size,
 
 		if (name_al > size - pos - 12 ||
 		    desc_al > size - pos - 12 - name_al) {
-			*why = "a note runs past the end of its PT_NOTE segment";
+			*why = "a note runs past the end of its PT_NOTE "
+			       "segment";
 			return -1;
 		}
 		if (type == PINPRICK_NOTE_UEFI_ENTRY64 &&
@@ -100,7 +101,8 @@ static int add_load(const uint8_t *ph, size_t len, struct ldr_kernel *k,
 		return -1;
 	}
 	if (rd(ph + 16, 8) != s.paddr) {
-		*why = "a PT_LOAD segment is not identity mapped (vaddr != paddr)";
+		*why = "a PT_LOAD segment is not identity mapped (vaddr != "
+		       "paddr)";
 		return -1;
 	}
 	if (s.paddr < LDR_LOAD_MIN || s.paddr > LDR_LOAD_MAX ||
@@ -156,7 +158,8 @@ int ldr_elf_parse(const void *blob, size_t len, struct ldr_kernel *k,
 			uint64_t off = rd(ph + 8, 8), size = rd(ph + 32, 8);
 
 			if (!in_file(off, size, len)) {
-				*why = "a PT_NOTE segment lies outside the file";
+				*why = "a PT_NOTE segment lies outside the "
+				       "file";
 				return -1;
 			}
 			found = find_entry_note(img, off, size, k, why);
@@ -169,7 +172,8 @@ int ldr_elf_parse(const void *blob, size_t len, struct ldr_kernel *k,
 		return -1;
 	}
 	if (!found) {
-		*why = "no pinprick UEFI entry note (kernel without uefi_entry.asm?)";
+		*why = "no pinprick UEFI entry note (kernel without "
+		       "uefi_entry.asm?)";
 		return -1;
 	}
 	k->lo = ~0ull;

@@ -66,7 +66,8 @@ static void insert(struct boot_info *bi, uint64_t addr, uint64_t size,
 	while (i > 0 && m[i - 1].addr > addr)
 		i--;
 	/* Merge with the entry before, then maybe with the one after. */
-	if (i > 0 && m[i - 1].type == t && m[i - 1].addr + m[i - 1].size == addr) {
+	if (i > 0 && m[i - 1].type == t &&
+	    m[i - 1].addr + m[i - 1].size == addr) {
 		m[i - 1].size += size;
 		if (i < n && m[i].type == t &&
 		    m[i - 1].addr + m[i - 1].size == m[i].addr) {

@@ -120,10 +120,9 @@ static int uefi_path(char *dst, size_t size, const char *a, const char *b,
 	return 0;
 }
 
-int uefi_prepare(const struct prof *p, const char *efi_app,
-		 const char *cmdline, const char *boot_image,
-		 const char *tmpdir, struct uefi_files *f, char *err,
-		 size_t err_size)
+int uefi_prepare(const struct prof *p, const char *efi_app, const char *cmdline,
+		 const char *boot_image, const char *tmpdir,
+		 struct uefi_files *f, char *err, size_t err_size)
 {
 	char dir[4096 + 16];
 

@@ -30,10 +30,9 @@ struct uefi_files {
  * store) with a copy of efi_app and cmdline in pinprick.cfg. 0, or -1
  * with err naming the file.
  */
-int uefi_prepare(const struct prof *p, const char *efi_app,
-		 const char *cmdline, const char *boot_image,
-		 const char *tmpdir, struct uefi_files *f, char *err,
-		 size_t err_size);
+int uefi_prepare(const struct prof *p, const char *efi_app, const char *cmdline,
+		 const char *boot_image, const char *tmpdir,
+		 struct uefi_files *f, char *err, size_t err_size);
 
 /* Removes what uefi_prepare made (and anything vvfat added). */
 void uefi_remove(struct uefi_files *f);

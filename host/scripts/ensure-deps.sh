@@ -22,6 +22,7 @@ need=(
 	"/usr/include/efi/efi.h:gnu-efi"
 	"mformat:mtools"
 	"xorriso:xorriso"
+	"/usr/sbin/sfdisk:fdisk"
 	"gdb:gdb"
 	"cppcheck:cppcheck"
 	"clang-format:clang-format"
