@@ -106,6 +106,7 @@ UNIT_test_runner_ctl := $(RUNNER_LIB)
 UNIT_LIBS_test_runner_ctl := -ljansson
 UNIT_test_runner_ctl_qmp := $(RUNNER_LIB) tests/unit/fake_qmp.c
 UNIT_LIBS_test_runner_ctl_qmp := -ljansson
+UNIT_test_ldr        := boot/efi/ldr_elf.c boot/efi/ldr_mmap.c boot/efi/ldr_cmdline.c
 UNIT_test_runner_smaps := host/runner/smaps.c host/runner/linebuf.c
 UNIT_test_gdb_rsp    := $(RUNNER_LIB) tests/unit/fake_gdb_stub.c
 UNIT_LIBS_test_gdb_rsp := -ljansson
@@ -210,7 +211,7 @@ run: all
 	echo "reports: $(BUILD)/report.html (open in a browser), $(BUILD)/report.xml (JUnit), $(BUILD)/report.csv (timeline), $(BUILD)/logs/$(PROFILE).log (raw)"; \
 	exit $$rc
 
-check: all $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+check: all images $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 	$(Q)tests/check.sh $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 coverage: deps $(addprefix $(BUILD)/cov/,$(UNIT_TESTS))

@@ -9,7 +9,9 @@
 # 3. the red paths: suites that fail, crash or hang on purpose must be
 #    reported as such, and bad runner input must be refused;
 # 4. hand-run QEMU boots without the runner (the way a user tries it),
-#    over machine types, odd memory sizes and CPU counts.
+#    over machine types, odd memory sizes and CPU counts;
+# 5. the UEFI path beyond its profiles: each medium `make images` builds
+#    boots as it is, and a loader given bad input says so and goes on.
 # Every guest check counts, as does every unit test and every meta check.
 set -u
 cd "$(dirname "$0")/.."
@@ -294,5 +296,61 @@ follow_boot() { # machine device
 }
 follow_boot pc virtio-balloon-pci
 follow_boot microvm virtio-balloon-device
+
+# ---- 5. UEFI: boot media and the loader's own checks ------------------------
+for prof in q35-uefi pc-uefi-vmware; do
+	if grep -q '^# boot: UEFI loader pinprick.efi on EDK II' "$logs/$prof.log" &&
+		grep -q '^    ok [0-9]* - booted through UEFI, as boot=uefi expects' "$logs/$prof.log"; then
+		pass "$prof: the boot path is named in a # line and checked"
+	else
+		fail "$prof: no UEFI boot line or boot path check ($logs/$prof.log)"
+	fi
+done
+expect_run "a PVH boot told to expect UEFI fails the boot path check" 1 \
+	--profile microvm --append "suite=platform boot=uefi" --log "$logs/boot-mismatch.log"
+if grep -q '^    not ok [0-9]* - booted through PVH, as boot=uefi expects' "$logs/boot-mismatch.log"; then
+	pass "the mismatch names both paths"
+else
+	fail "boot path mismatch not reported ($logs/boot-mismatch.log)"
+fi
+
+# The media as an operator gets them, with their own pinprick.cfg.
+for img in pinprick.iso pinprick.vmdk; do
+	expect_run "build/$img boots under OVMF and passes" 0 \
+		--profile q35-uefi --boot-image "build/$img" --log "$logs/image-$img.log"
+	if grep -q 'command line from pinprick.cfg' "$logs/image-$img.log" &&
+		grep -q '^# pinprick: exit 0' "$logs/image-$img.log"; then
+		pass "build/$img: the loader read the image's pinprick.cfg"
+	else
+		fail "build/$img: no pinprick.cfg read or no clean exit ($logs/image-$img.log)"
+	fi
+done
+expect_run "--append with --boot-image is refused (it could not reach the guest)" 4 \
+	--profile q35-uefi --boot-image build/pinprick.iso --append verbose
+
+# A pinprick.cfg that is not text: rejected whole, reported, the run goes on.
+esp=$(mktemp -d)
+mkdir -p "$esp/EFI/BOOT"
+cp build/pinprick.efi "$esp/EFI/BOOT/BOOTX64.EFI"
+printf 'suite=platform\n\303\251t\351\n' >"$esp/EFI/BOOT/pinprick.cfg"
+cp /usr/share/OVMF/OVMF_VARS_4M.fd "$esp/vars.fd"
+log=$logs/uefi-badcfg.log
+timeout 120 qemu-system-x86_64 -M q35 -m 256M -accel tcg -display none -nodefaults \
+	-no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
+	-drive "if=pflash,format=raw,file=$esp/vars.fd" \
+	-drive "if=ide,format=raw,file=fat:rw:$esp" </dev/null >"$log" 2>&1
+rc=$?
+rm -rf "$esp"
+nok=$(grep -E '^ *not ok' "$log" | grep -v ' # TODO ' | grep -vc 'platform$')
+if [[ $rc -eq 35 && $nok -eq 1 ]] &&
+	grep -q '^    not ok [0-9]* - the loader worked around no problem' "$log" &&
+	grep -q '^# boot: the loader reported 1 problem(s), first: pinprick.cfg has bytes that are not printable ASCII' "$log" &&
+	grep -q '^# pinprick: exit 1' "$log"; then
+	pass "a pinprick.cfg with non-ASCII bytes is refused, reported as one failed check, and every suite still runs"
+else
+	grep -E 'not ok|Bail|# boot' "$log" | head
+	fail "bad pinprick.cfg not handled as expected: exit $rc, $nok unexpected not ok ($log)"
+fi
 
 summary

@@ -327,8 +327,14 @@ size_t ctl_handle(struct ctl *c, const char *line, size_t len, bool cut,
 	payload[0] = '\0';
 	if (!cut && (!len || (len == 1 && line[0] == '\r')))
 		return 0;
-	c->requests++;
 	bad = ctl_parse(line, len, &r);
+	if (!c->spoken && (bad || cut) &&
+	    c->preboot_lines < CTL_PREBOOT_MAX) {
+		c->preboot_lines++;
+		return 0;
+	}
+	c->spoken = true;
+	c->requests++;
 	if (!ctl_rate_ok(c, now_ms, note, note_size)) {
 		reason = "rate-limited";
 	} else if (cut) {

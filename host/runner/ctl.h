@@ -62,6 +62,8 @@ struct ctl_mig {
 	unsigned long resumed;
 };
 
+#define CTL_PREBOOT_MAX 256
+
 struct ctl {
 	void *user;		  /* for verbs that need the session */
 	struct vmwb *vmw;	  /* the VMware balloon model, or NULL */
@@ -69,6 +71,14 @@ struct ctl {
 	uint64_t window_start_ms; /* rate limiting: fixed 1 s windows */
 	unsigned window_count;
 	unsigned long requests, errors;
+	/*
+	 * Lines before the guest's first well-formed request: firmware that
+	 * writes its console to every serial port (OVMF does) is not a
+	 * guest speaking the protocol. They get no answer (an answer would
+	 * be keystrokes to the firmware) and no note, up to CTL_PREBOOT_MAX.
+	 */
+	bool spoken;
+	unsigned long preboot_lines;
 	char guest_version[64]; /* from hello */
 
 	/* host-rss: QEMU's pid (0: unknown or reaped) and its -m size */

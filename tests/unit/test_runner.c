@@ -1276,6 +1276,40 @@ static void test_ctl_answers(void)
 	UT_CHECK_EQ(c.errors, 6);
 }
 
+/*
+ * OVMF writes its console to every serial port, COM2 included: before the
+ * guest's first well-formed request such lines are neither answered (the
+ * answer would be keystrokes to the firmware) nor noted, up to a bound,
+ * after which a guest that only floods is treated as speaking.
+ */
+static void test_ctl_preboot_noise(void)
+{
+	struct ctl c;
+	char note[CTL_NOTE_SIZE];
+
+	ctl_init(&c, NULL);
+	UT_CHECK_STR(ctl_answer(&c, "\x1b[2J\x1b[01;01HBdsDxe: loading Boot0001",
+				false, 5000, note),
+		     "");
+	UT_CHECK_STR(note, "");
+	UT_CHECK_STR(ctl_answer(&c, "xxxxxxxx", true, 5000, note), "");
+	UT_CHECK_EQ(c.preboot_lines, 2);
+	UT_CHECK_EQ(c.requests, 0);
+	UT_CHECK_STR(ctl_answer(&c, "PP? 1 hello g", false, 5000, note),
+		     "PP! 1 ok pinprick-run 0.1\n");
+	/* once the guest has spoken, garbage is an error again */
+	UT_CHECK_STR(ctl_answer(&c, "garbage", false, 5000, note),
+		     "PP! 0 err malformed\n");
+	UT_CHECK(strstr(note, "malformed request") != NULL);
+
+	ctl_init(&c, NULL);
+	for (int i = 0; i < CTL_PREBOOT_MAX; i++)
+		UT_CHECK_STR(ctl_answer(&c, "noise", false, 5000, note), "");
+	UT_CHECK_STR(ctl_answer(&c, "noise", false, 5000, note),
+		     "PP! 0 err malformed\n");
+	UT_CHECK_EQ(c.preboot_lines, CTL_PREBOOT_MAX);
+}
+
 static void test_ctl_rate_limit(void)
 {
 	struct ctl c;
@@ -1956,6 +1990,7 @@ UT_MAIN(UT_TEST(test_prof_good), UT_TEST(test_prof_defaults),
 	UT_TEST(test_verdict_text), UT_TEST(test_ctl_parse),
 	UT_TEST(test_ctl_answers), UT_TEST(test_ctl_rate_limit),
 	UT_TEST(test_qemu_build),
-	UT_TEST(test_qemu_build_uefi), UT_TEST(test_uefi_prepare), UT_TEST(test_qemu_spawn),
+	UT_TEST(test_qemu_build_uefi), UT_TEST(test_uefi_prepare),
+	UT_TEST(test_ctl_preboot_noise), UT_TEST(test_qemu_spawn),
 	UT_TEST(test_qmp_session), UT_TEST(test_qmp_bad_servers),
 	UT_TEST(test_session_end_to_end))
