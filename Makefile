@@ -62,6 +62,16 @@ KERNEL_ASM := $(wildcard boot/*.asm) $(wildcard kernel/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM)) \
 	$(BUILD)/k/gen/scen_builtin.o
+# The coverage variant (make coverage): the same sources with gcc's arc
+# counters in kernel/, drivers/ and tests/guest/, streamed out at exit by
+# kernel/gcov.c (which is itself left uninstrumented). Objects, .gcno and
+# the runner's rebuilt .gcda files live in $(BUILD)/kcov/.
+KCOV_FLAGS := -fprofile-arcs -ftest-coverage -fprofile-update=atomic
+KCOV_C     := $(filter-out kernel/gcov.c,$(filter kernel/% drivers/% tests/guest/%,$(KERNEL_C)))
+KCOV_OBJ   := $(patsubst %.c,$(BUILD)/kcov/%.o,$(KCOV_C)) \
+	$(patsubst %.o,$(BUILD)/k/%.o,$(filter-out $(KCOV_C:.c=.o),$(KERNEL_C:.c=.o))) \
+	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM)) \
+	$(BUILD)/k/gen/scen_builtin.o
 # Scenarios are built into the image (tests/guest/scen_builtin.h).
 SCN_FILES  := $(sort $(wildcard tests/scenarios/*.scn))
 
@@ -111,7 +121,7 @@ UNIT_test_runner_smaps := host/runner/smaps.c host/runner/linebuf.c
 UNIT_test_gdb_rsp    := $(RUNNER_LIB) tests/unit/fake_gdb_stub.c
 UNIT_LIBS_test_gdb_rsp := -ljansson
 
-.PHONY: all deps run check unit coverage format lint clean help images
+.PHONY: all deps run check unit coverage format lint clean help images kernel-cov
 all: deps $(BUILD)/pinprick.elf $(BUILD)/pinprick.efi $(BUILD)/pinprick-run
 
 help:
@@ -147,6 +157,16 @@ $(BUILD)/pinprick.elf: $(KERNEL_OBJ) linker.ld
 	$(Q)$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ)
 	$(Q)host/scripts/check-elf.sh $@
 
+$(BUILD)/kcov/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-COV  $<"
+	$(Q)$(CC) $(KCFLAGS) $(KCOV_FLAGS) -c $< -o $@
+
+$(BUILD)/pinprick-cov.elf: $(KCOV_OBJ) linker.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(KCOV_OBJ)
+	$(Q)host/scripts/check-elf.sh $@
+
 # ---- UEFI loader -------------------------------------------------------------
 
 $(BUILD)/efi/%.o: %.c
@@ -166,6 +186,22 @@ $(BUILD)/efi/pinprick.so: $(EFI_OBJ) boot/efi/efi.lds
 	$(Q)host/scripts/check-efi.sh $@
 
 $(BUILD)/pinprick.efi: $(BUILD)/efi/pinprick.so
+	@echo "  EFIAPP  $@"
+	$(Q)$(OBJCOPY) $(addprefix -j ,$(EFI_SECTIONS)) --target efi-app-x86_64 $< $@
+
+# The same loader carrying the coverage kernel.
+$(BUILD)/efi-cov/kernel_blob.o: boot/efi/kernel_blob.S $(BUILD)/pinprick-cov.elf
+	@mkdir -p $(dir $@)
+	@echo "  EFIAS   $@"
+	$(Q)$(CC) -c -DKERNEL_ELF='"$(BUILD)/pinprick-cov.elf"' $< -o $@
+
+$(BUILD)/efi-cov/pinprick.so: $(filter-out %/kernel_blob.o,$(EFI_OBJ)) $(BUILD)/efi-cov/kernel_blob.o boot/efi/efi.lds
+	@echo "  EFILD   $@"
+	$(Q)$(LD) $(EFI_LDFLAGS) /usr/lib/crt0-efi-x86_64.o $(filter %.o,$^) \
+		-L/usr/lib -lefi -lgnuefi $$($(CC) -print-libgcc-file-name) -o $@
+	$(Q)host/scripts/check-efi.sh $@
+
+$(BUILD)/pinprick-cov.efi: $(BUILD)/efi-cov/pinprick.so
 	@echo "  EFIAPP  $@"
 	$(Q)$(OBJCOPY) $(addprefix -j ,$(EFI_SECTIONS)) --target efi-app-x86_64 $< $@
 
@@ -227,5 +263,7 @@ lint:
 
 clean:
 	rm -rf $(BUILD)
+
+kernel-cov: $(BUILD)/pinprick-cov.elf $(BUILD)/pinprick-cov.efi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

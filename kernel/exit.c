@@ -7,6 +7,7 @@
  * the machine. See exit.h for the codes.
  */
 #include "kernel/acpi.h"
+#include "kernel/gcov.h"
 #include "kernel/apic.h"
 #include "kernel/console.h"
 #include "kernel/exit.h"
@@ -18,6 +19,7 @@ void pp_exit(enum exit_code code)
 {
 	irq_disable();
 	apic_watchdog_disarm();
+	gcov_dump(); /* coverage build only: before the line that ends a run */
 	kprintf("# pinprick: exit %d\n", (int)code);
 	if (exit_method == EXIT_AUTO || exit_method == EXIT_DEBUGEXIT)
 		outl(DEBUG_EXIT_PORT, DEBUG_EXIT_BASE + (uint32_t)code);

@@ -15,6 +15,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
+#include "kernel/gcov.h"
 #include "kernel/mm.h"
 #include "kernel/ioapic.h"
 #include "kernel/paging.h"
@@ -111,6 +112,7 @@ void kernel_main(struct boot_info *bi)
 {
 	char err[160];
 
+	gcov_init_all(); /* coverage build: register every object first */
 	cmdline_parse(bi->cmdline, &opts);
 	exit_method = opts.exit;
 	tf_begin(&opts);
