@@ -5,7 +5,7 @@
 #   make run        boot the default profile under QEMU and print the report
 #   make check      every test: host unit tests, then every profile under QEMU
 #   make unit       host unit tests only (ASan + UBSan)
-#   make coverage   lcov HTML report of the host unit tests (build/coverage/)
+#   make coverage   lcov HTML report: host unit tests + the guest on every profile
 #   make format     clang-format every C file
 #   make lint       cppcheck
 #
@@ -250,7 +250,7 @@ run: all
 check: all images $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 	$(Q)tests/check.sh $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
-coverage: deps $(addprefix $(BUILD)/cov/,$(UNIT_TESTS))
+coverage: all kernel-cov $(addprefix $(BUILD)/cov/,$(UNIT_TESTS))
 	$(Q)tests/coverage.sh $(BUILD) $(UNIT_TESTS)
 
 format:
