@@ -59,6 +59,13 @@ static bool set_verbose(struct cmdline_opts *o, char *v)
 	return true;
 }
 
+/* Read by the UEFI loader (boot/efi/efi_main.c); the kernel checks it. */
+static bool set_stale_key(struct cmdline_opts *o, char *v)
+{
+	o->efi_stale_key = true;
+	return true;
+}
+
 static bool set_budget(struct cmdline_opts *o, char *v)
 {
 	uint64_t ms;
@@ -161,6 +168,7 @@ static const struct opt options[] = {
 	{ "virtio_mmio.device", true, set_virtio_mmio, "SIZE@BASE:IRQ" },
 	{ "run", true, set_run, "tests or follow" },
 	{ "boot", true, set_boot, "pvh or uefi" },
+	{ "efi.stale_key", false, set_stale_key, "no value" },
 };
 
 static void add_error(struct cmdline_opts *o, const char *fmt, const char *a,

@@ -8,6 +8,7 @@
  *	virtio_mmio.device=SIZE@BASE:IRQ  (QEMU microvm appends these)
  *	run=tests|follow  follow: be a plain balloon guest (no tests)
  *	boot=pvh|uefi	the boot path the platform suite must find
+ *	efi.stale_key	UEFI loader: make the first ExitBootServices key stale
  *
  * Parsing never stops at a bad option: each unknown or malformed one is
  * kept, with its text, and reported as a failed check; the rest still
@@ -45,6 +46,7 @@ struct cmdline_opts {
 	enum exit_method exit;
 	enum run_mode run;
 	enum boot_path expect_boot; /* BOOT_UNKNOWN: any */
+	bool efi_stale_key;	    /* the loader's retry path was forced */
 	const char *virtio_mmio[CMD_MAX_MMIO];
 	unsigned nr_virtio_mmio;
 

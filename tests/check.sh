@@ -314,6 +314,17 @@ else
 	fail "boot path mismatch not reported ($logs/boot-mismatch.log)"
 fi
 
+# The ExitBootServices retry, on real firmware: the loader makes the first
+# map key stale on purpose (a boot-services call in between).
+expect_run "efi.stale_key: a stale ExitBootServices key is retried" 0 \
+	--profile q35-uefi --append "suite=platform efi.stale_key" --log "$logs/uefi-stale-key.log"
+if grep -q '^# boot: UEFI loader .* ExitBootServices on attempt 2,' "$logs/uefi-stale-key.log" &&
+	grep -q '^    ok [0-9]* - a stale map key (efi.stale_key) was refused and the retry succeeded' "$logs/uefi-stale-key.log"; then
+	pass "OVMF refused the stale key and the second attempt succeeded"
+else
+	fail "stale-key retry not seen ($logs/uefi-stale-key.log)"
+fi
+
 # The media as an operator gets them, with their own pinprick.cfg.
 for img in pinprick.iso pinprick.vmdk; do
 	expect_run "build/$img boots under OVMF and passes" 0 \

@@ -36,6 +36,8 @@ extern void (*__init_array_end[])(void);
 /* In .data (efi.lds): it must outlive boot services, the kernel copies it. */
 static struct boot_info bi;
 static unsigned ctors_ran;
+/* efi.stale_key: prove the ExitBootServices retry path on real firmware. */
+static bool stale_key_test;
 
 /* Proves the constructor array survived linking and objcopy. */
 static void __attribute__((constructor)) ldr_ctor_probe(void)
@@ -283,6 +285,13 @@ static void exit_boot_services(EFI_HANDLE image, UINT8 **map, UINTN *map_size,
 				     desc_size, &version);
 		if (EFI_ERROR(s))
 			break;
+		if (bi.exit_attempts == 1 && stale_key_test) {
+			EFI_PHYSICAL_ADDRESS page = 0;
+
+			/* A boot-services call in between: the key goes stale. */
+			BS->AllocatePages(AllocateAnyPages, EfiLoaderData, 1,
+					  &page);
+		}
 		s = BS->ExitBootServices(image, key);
 		if (s == EFI_SUCCESS) {
 			*map_size = size;
@@ -345,6 +354,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	Print(L"# efi: kernel at %lx-%lx, entry %lx; exiting boot services\n",
 	      k.lo, k.hi, k.entry64);
 
+	stale_key_test = ldr_has_word(bi.cmdline, "efi.stale_key");
+	if (stale_key_test)
+		Print(L"# efi: efi.stale_key: the first ExitBootServices gets a "
+		      L"stale map key on purpose\n");
 	exit_boot_services(image, &map, &map_size, &desc_size);
 	if (ldr_mmap_convert(map, map_size, desc_size, &bi, &why))
 		bi.loader_warnings++; /* the kernel reports the empty map */

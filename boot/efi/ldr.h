@@ -101,4 +101,7 @@ int ldr_cfg_append(char *out, size_t out_size, const char *cfg, size_t len,
 int ldr_loadopt_append(char *out, size_t out_size, const void *opts,
 		       size_t bytes, bool *truncated, const char **why);
 
+/* Is word one of the blank-separated words of the string s? */
+bool ldr_has_word(const char *s, const char *word);
+
 #endif

@@ -149,3 +149,25 @@ int ldr_loadopt_append(char *out, size_t out_size, const void *opts,
 	put_words(out, out_size, text + first, n - first, truncated);
 	return 0;
 }
+
+bool ldr_has_word(const char *s, const char *word)
+{
+	while (*s) {
+		size_t n = 0;
+
+		while (*s == ' ')
+			s++;
+		while (s[n] && s[n] != ' ')
+			n++;
+		if (n) {
+			size_t i = 0;
+
+			while (i < n && word[i] && s[i] == word[i])
+				i++;
+			if (i == n && !word[i])
+				return true;
+		}
+		s += n;
+	}
+	return false;
+}

@@ -43,7 +43,16 @@ static void test_all_options(void)
 	UT_CHECK_EQ(o.nr_virtio_mmio, 1);
 	UT_CHECK_STR(o.virtio_mmio[0], "512@0xfeb00e00:12");
 	UT_CHECK_EQ(o.expect_boot, BOOT_UEFI);
+	UT_CHECK(!o.efi_stale_key);
 	UT_CHECK_EQ(o.nr_options, 11);
+}
+
+/* The UEFI loader's own option is a known kernel option too. */
+static void test_loader_option(void)
+{
+	UT_CHECK_EQ(cmdline_parse("efi.stale_key boot=uefi", &o), 0);
+	UT_CHECK(o.efi_stale_key);
+	UT_CHECK_EQ(cmdline_parse("efi.stale_key=1", &o), 1);
 }
 
 static void test_suite_selection(void)
@@ -128,7 +137,7 @@ static void test_overlong_line(void)
 }
 
 UT_MAIN(UT_TEST(test_defaults), UT_TEST(test_all_options),
-	UT_TEST(test_suite_selection),
+	UT_TEST(test_loader_option), UT_TEST(test_suite_selection),
 	UT_TEST(test_sizes), UT_TEST(test_errors_name_the_text),
 	UT_TEST(test_malformed_values), UT_TEST(test_error_count_is_bounded),
 	UT_TEST(test_too_many_names), UT_TEST(test_overlong_line))
