@@ -120,6 +120,8 @@ UNIT_test_ldr        := boot/efi/ldr_elf.c boot/efi/ldr_mmap.c boot/efi/ldr_cmdl
 UNIT_test_runner_smaps := host/runner/smaps.c host/runner/linebuf.c
 UNIT_test_gdb_rsp    := $(RUNNER_LIB) tests/unit/fake_gdb_stub.c
 UNIT_LIBS_test_gdb_rsp := -ljansson
+UNIT_test_gcov_rec   := host/runner/gcov_rec.c host/runner/gcov_gcda.c \
+	host/runner/util.c
 
 .PHONY: all deps run check unit coverage format lint clean help images kernel-cov
 all: deps $(BUILD)/pinprick.elf $(BUILD)/pinprick.efi $(BUILD)/pinprick-run

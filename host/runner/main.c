@@ -2,7 +2,8 @@
  * main.c - pinprick-run: boots the pinprick kernel under QEMU with a
  * profile and turns its TAP into an exit status. This file only wires the
  * pieces together (options, profile, QEMU command line, session, verdict,
- * report); each piece lives, and is unit-tested, in its own file.
+ * report, coverage dump); each piece lives, and is unit-tested, in its
+ * own file.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/runner/gcov_rec.h"
 #include "host/runner/junit.h"
 #include "host/runner/opts.h"
 #include "host/runner/outfile.h"
@@ -40,8 +42,12 @@ struct run {
 	struct vmwb vmw; /* with vmware = model */
 	struct series series; /* with --csv or --html */
 	struct uefi_files uefi; /* with boot = uefi */
+	struct gcovr gcov;	/* with --gcov */
+	unsigned gcov_notes;	/* printed of gcov's per-file notes */
 	bool vmw_on;
 };
+
+#define MAIN_GCOV_NOTES 8 /* per-file gcov notes shown, then a count */
 
 /*
  * boot = uefi: the ESP directory with our loader and a pinprick.cfg that
@@ -169,6 +175,8 @@ static int main_prepare(struct run *r)
 	}
 	if (main_check_reports(r, err, sizeof(err)))
 		return main_usage_error(r, err);
+	if (r->o.gcov[0] && gcovr_init(&r->gcov, r->o.gcov))
+		return main_usage_error(r, r->gcov.reason);
 	if (r->prof.vmware && main_vmware(r, err, sizeof(err)))
 		return main_usage_error(r, err);
 	if (!r->o.timeout)
@@ -248,6 +256,7 @@ static void main_report(struct run *r, const struct verd_out *v)
 
 static void main_cleanup(struct run *r)
 {
+	gcovr_free(&r->gcov);
 	qemu_cmd_free(&r->cmd);
 	if (r->vmw_on)
 		vmwb_free(&r->vmw);
@@ -267,6 +276,50 @@ static bool main_write_failed(const char *path)
 	fprintf(stderr, "pinprick-run: cannot write %s: %s\n", path,
 		strerror(errno));
 	return true;
+}
+
+/* gcov's remarks on single files ("stale .gcda replaced"), the first few. */
+static void main_gcov_note(void *ctx, const char *msg)
+{
+	struct run *r = ctx;
+
+	if (r->gcov_notes++ < MAIN_GCOV_NOTES)
+		util_note("gcov: %s", msg);
+}
+
+/*
+ * --gcov: the guest's coverage dump, verified, then written or merged
+ * under the directory. True if it was lost: no dump, a corrupt one, or
+ * files that could not be written (each says why in a note).
+ */
+static bool main_gcov(struct run *r)
+{
+	struct gcovr *g = &r->gcov;
+	int n = gcovr_finish(g);
+
+	if (n == 0) {
+		util_note("gcov: the guest sent no coverage dump");
+		return true;
+	}
+	if (n < 0) {
+		util_note("gcov dump corrupt: %s", g->reason);
+		return true;
+	}
+	g->note = main_gcov_note;
+	g->note_ctx = r;
+	n = gcovr_write(g) ? -1 : n;
+	if (r->gcov_notes > MAIN_GCOV_NOTES)
+		util_note("gcov: ... and %u more such notes",
+			  r->gcov_notes - MAIN_GCOV_NOTES);
+	if (n < 0) {
+		util_note("gcov: %u of %u files not written under %s; the "
+			  "first: %s",
+			  g->failed, g->nfiles, r->o.gcov, g->reason);
+		return true;
+	}
+	util_note("gcov: %d files (%u merged) written under %s", n, g->merged,
+		  r->o.gcov);
+	return false;
 }
 
 /*
@@ -317,6 +370,7 @@ static int main_run(struct run *r)
 		.vmw = r->vmw_on ? &r->vmw : NULL,
 		.ram_bytes = prof_memory_bytes(r->prof.memory),
 		.series = r->o.csv || r->o.html ? &r->series : NULL,
+		.gcov = r->o.gcov[0] ? &r->gcov : NULL,
 		.sample_ms = r->o.sample_ms ? r->o.sample_ms : OPT_DEFAULT_SAMPLE,
 		.progress = r->o.progress,
 		.quiet = r->o.quiet,
@@ -339,6 +393,16 @@ static int main_run(struct run *r)
 	verd_decide(&r->out.vin, &v);
 	if (r->vmw_on)
 		vmwb_report(&r->vmw);
+	/* coverage of a failed run is still coverage, but a lost dump is
+	 * not a pass: exit 5 (before the reports, so they say so too) */
+	if (r->o.gcov[0] && main_gcov(r) && v.exit == VERD_PASS) {
+		v.exit = VERD_QEMU;
+		v.status = verd_status_name(v.exit);
+		if (v.nnotes < VERD_MAX_NOTES)
+			snprintf(v.notes[v.nnotes++], VERD_NOTE_LEN,
+				 "every check passed, but the coverage dump "
+				 "was lost (the gcov line above says why)");
+	}
 	/* a passing run whose report is missing must not look like a pass
 	 * to CI: exit 5, like the other failures of the runner's own */
 	if (main_reports(r, v.exit) && v.exit == VERD_PASS) {

@@ -5,12 +5,15 @@
  */
 #include "host/runner/opts.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "host/runner/util.h"
 
-enum opt_kind { OPT_STR, OPT_SECONDS, OPT_MS, OPT_FLAG };
+enum opt_kind { OPT_STR, OPT_SECONDS, OPT_MS, OPT_FLAG, OPT_DIR };
 
 struct opt_def {
 	const char *name;
@@ -41,6 +44,7 @@ static const struct opt_def opt_defs[] = {
 	OPT_STR_("csv", csv),
 	OPT_STR_("html", html),
 	{"sample-ms", OPT_MS, offsetof(struct opts, sample_ms)},
+	{"gcov", OPT_DIR, offsetof(struct opts, gcov)},
 	OPT_FLAG_("progress", progress),
 	OPT_FLAG_("quiet", quiet),
 	OPT_FLAG_("verbose", verbose),
@@ -84,6 +88,10 @@ void opt_usage(FILE *f)
 	      "  --sample-ms N        runner's host-RSS sampling period, "
 	      "20..60000\n"
 	      "                       (default 100; with --csv or --html)\n"
+	      "  --gcov DIR           a coverage kernel's .gcda dump: verify, "
+	      "then write\n"
+	      "                       or merge the files, which must lie "
+	      "under DIR\n"
 	      "  --progress           one line per suite and scenario on "
 	      "stderr\n"
 	      "                       (always on with --quiet)\n"
@@ -98,6 +106,31 @@ void opt_usage(FILE *f)
 	      "3 timeout, 4 usage or profile error, 5 QEMU failed, 130 "
 	      "interrupted\n",
 	      f);
+}
+
+/* An existing directory, made absolute and free of symbolic links. */
+static int opt_dir(const char *name, const char *value, char *dir, char *err,
+		   size_t err_size)
+{
+	struct stat st;
+
+	if (!*value) {
+		snprintf(err, err_size, "--%s needs a non-empty value", name);
+		return -1;
+	}
+	if (!realpath(value, dir)) {
+		snprintf(err, err_size, "--%s %.200s: %s", name, value,
+			 strerror(errno));
+		dir[0] = '\0';
+		return -1;
+	}
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, err_size, "--%s %.200s: not a directory", name,
+			 value);
+		dir[0] = '\0';
+		return -1;
+	}
+	return 0;
 }
 
 static int opt_set(struct opts *o, const struct opt_def *d, const char *value,
@@ -115,6 +148,8 @@ static int opt_set(struct opts *o, const struct opt_def *d, const char *value,
 		*(const char **)field = value;
 		return 0;
 	}
+	if (d->kind == OPT_DIR)
+		return opt_dir(d->name, value, field, err, err_size);
 	if (d->kind == OPT_MS) {
 		if (!util_parse_uint(value, 20, 60000, &n)) {
 			snprintf(err, err_size,

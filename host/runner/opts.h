@@ -6,6 +6,7 @@
 #ifndef PINPRICK_RUNNER_OPTS_H
 #define PINPRICK_RUNNER_OPTS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ struct opts {
 	const char *csv;     /* NULL = none: the balloon time series */
 	const char *html;    /* NULL = none: the self-contained report */
 	unsigned sample_ms;  /* runner's RSS samples; 0 = OPT_DEFAULT_SAMPLE */
+	char gcov[PATH_MAX]; /* --gcov DIR through realpath(); "" = none */
 	bool progress;	     /* one line per suite/scenario on stderr */
 	bool quiet;
 	bool verbose;
@@ -37,7 +39,10 @@ struct opts {
 	bool help;
 };
 
-/* 0, or -1 with a one-line message in err. Strings point into argv. */
+/*
+ * 0, or -1 with a one-line message in err. Strings point into argv;
+ * --gcov is resolved here, so its directory must exist when parsing.
+ */
 int opt_parse(int argc, char **argv, struct opts *o, char *err,
 	      size_t err_size);
 

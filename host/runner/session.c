@@ -54,7 +54,8 @@ bool sess_progress_line(const char *line, uint64_t t_ms, char *out,
 }
 
 /*
- * Samples and markers for the series; progress lines. Those go to stderr,
+ * Samples and markers for the series; the coverage dump, which checks
+ * each of its lines as it arrives; progress lines. Those go to stderr,
  * so that they show in a terminal while stdout (the guest's TAP) goes to
  * a file; stdout is flushed first to keep the two in order on a terminal.
  */
@@ -65,6 +66,8 @@ static void sess_observe(struct sess *s, const char *text)
 
 	if (s->cfg->series)
 		ser_guest_line(s->cfg->series, text, t);
+	if (s->cfg->gcov)
+		gcovr_line(s->cfg->gcov, text, strlen(text));
 	if ((s->cfg->progress || s->cfg->quiet) &&
 	    sess_progress_line(text, t, line, sizeof(line))) {
 		fflush(stdout);

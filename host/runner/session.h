@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host/runner/gcov_rec.h"
 #include "host/runner/qemu.h"
 #include "host/runner/series.h"
 #include "host/runner/tap_parse.h"
@@ -33,6 +34,7 @@ struct sess_cfg {
 	struct vmwb *vmw;     /* the VMware balloon model, or NULL */
 	uint64_t ram_bytes;   /* guest RAM (-m), for the host-rss verb */
 	struct series *series; /* samples for --csv/--html, or NULL */
+	struct gcovr *gcov;    /* --gcov: sees every COM1 line, or NULL */
 	unsigned sample_ms;    /* the runner's RSS sampling period */
 	bool progress;	       /* "# suite" lines as progress on stderr */
 	bool quiet, verbose;

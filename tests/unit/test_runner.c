@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "host/runner/ctl.h"
+#include "host/runner/gcov_rec.h"
 #include "host/runner/linebuf.h"
 #include "host/runner/opts.h"
 #include "host/runner/profile.h"
@@ -480,6 +481,17 @@ static void test_opts(void)
 	/* "--append=--x": a value may start with dashes */
 	UT_CHECK_EQ(opts_of(&o, err, "--append", "--x", (char *)NULL), 0);
 	UT_CHECK_STR(o.append, "--x");
+	/* --gcov DIR: made absolute, links resolved */
+	UT_CHECK_STR(o.gcov, "");
+	UT_CHECK_EQ(opts_of(&o, err, "--gcov", "/tmp/../", (char *)NULL), 0);
+	UT_CHECK_STR(o.gcov, "/");
+	{
+		char cwd[PATH_MAX];
+
+		UT_CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+		UT_CHECK_EQ(opts_of(&o, err, "--gcov=.", (char *)NULL), 0);
+		UT_CHECK_STR(o.gcov, cwd);
+	}
 }
 
 static void test_opts_errors(void)
@@ -507,6 +519,15 @@ static void test_opts_errors(void)
 	UT_CHECK_EQ(opts_of(&o, err, "--", (char *)NULL), -1);
 	UT_CHECK_EQ(opts_of(&o, err, "--kernel=", (char *)NULL), -1);
 	UT_CHECK_STR(err, "--kernel needs a non-empty value");
+	UT_CHECK_EQ(
+		opts_of(&o, err, "--gcov", "/nonexistent/kcov", (char *)NULL),
+		-1);
+	UT_CHECK_STR(err,
+		     "--gcov /nonexistent/kcov: No such file or directory");
+	UT_CHECK_EQ(opts_of(&o, err, "--gcov", "/dev/null", (char *)NULL), -1);
+	UT_CHECK_STR(err, "--gcov /dev/null: not a directory");
+	UT_CHECK_EQ(opts_of(&o, err, "--gcov=", (char *)NULL), -1);
+	UT_CHECK_STR(err, "--gcov needs a non-empty value");
 }
 
 /* ---- TAP: the line grammar ---------------------------------------------- */
@@ -1946,6 +1967,32 @@ static void test_session_end_to_end(void)
 		10, 1 << 20, &out, &v, log);
 	UT_CHECK_EQ(v.exit, 0);
 	UT_CHECK_EQ(file_size(log), 20 + 10000 + 6);
+
+	/* --gcov: the dump sees every COM1 line, numbered as in the log */
+	{
+		struct qemu_cmd cmd = {
+			.argc = 3,
+			.argv = {"sh", "-c",
+				 "printf 'TAP version 14\\r\\n"
+				 "# gcov: begin objects=1\\r\\n"
+				 "# gcov: data 0 0 00\\n'; exit 33",
+				 NULL}};
+		static struct gcovr g;
+		struct sess_cfg cfg = {.log_path = log,
+				       .log_max = 1000,
+				       .timeout_s = 5,
+				       .quiet = true,
+				       .gcov = &g,
+				       .qmp_sock = "/nonexistent/q"};
+
+		UT_CHECK_EQ(gcovr_init(&g, dir), 0);
+		tapp_init(&tap);
+		UT_CHECK_EQ(sess_run(&cfg, &cmd, &tap, &out), 0);
+		UT_CHECK_EQ(gcovr_finish(&g), -1);
+		UT_CHECK_STR(g.reason, "a data line before any file line "
+				       "(serial line 3)");
+		gcovr_free(&g);
+	}
 
 	/* the binary does not exist */
 	{
