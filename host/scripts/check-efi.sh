@@ -11,4 +11,6 @@ if [[ -n $orphans ]]; then
 	echo "$so: sections objcopy would drop: $orphans (see boot/efi/efi.lds)" >&2
 	exit 1
 fi
-readelf -sW "$so" | grep -q ' __init_array_start$' || { echo "$so: no __init_array_start" >&2; exit 1; }
+# (no `| grep -q` under pipefail: grep quitting early would SIGPIPE readelf)
+syms=$(readelf -sW "$so")
+grep -q ' __init_array_start$' <<<"$syms" || { echo "$so: no __init_array_start" >&2; exit 1; }
