@@ -23,6 +23,8 @@ static bool put_word(char *out, size_t out_size, const char *w, size_t n,
 {
 	size_t len = 0;
 
+	if (*truncated) /* a word was left out: the rest must be too */
+		return false;
 	while (out[len])
 		len++;
 	if (len + (len ? 1 : 0) + n + 1 > out_size) {
@@ -109,6 +111,7 @@ int ldr_loadopt_append(char *out, size_t out_size, const void *opts,
 	const uint8_t *p = opts;
 	char text[BI_CMDLINE_MAX];
 	size_t n = 0, first = 0, k = 0;
+	bool cut = false;
 
 	if (bytes == 0)
 		return 0;
@@ -127,7 +130,10 @@ int ldr_loadopt_append(char *out, size_t out_size, const void *opts,
 			return -1;
 		}
 		if (n == sizeof(text) - 1) {
-			*truncated = true;
+			/* Cut inside a word: that word is left out whole. */
+			while (n && !blank((unsigned char)text[n - 1]))
+				n--;
+			cut = true;
 			break;
 		}
 		text[n++] = (char)c;
@@ -147,6 +153,7 @@ int ldr_loadopt_append(char *out, size_t out_size, const void *opts,
 			first = k;
 	}
 	put_words(out, out_size, text + first, n - first, truncated);
+	*truncated |= cut;
 	return 0;
 }
 

@@ -107,17 +107,21 @@ int ldr_mmap_convert(const void *map, size_t map_size, size_t desc_size,
 		return -1;
 	}
 	for (size_t off = 0; map_size - off >= desc_size; off += desc_size) {
-		const struct ldr_efi_desc *d =
-			(const struct ldr_efi_desc *)(const void *)(p + off);
-		uint64_t size = d->pages << 12;
+		struct ldr_efi_desc d = {0};
+		uint64_t size;
 
+		/* Byte copy: a strange desc_size may leave p + off unaligned.
+		 */
+		for (size_t i = 0; i < sizeof(d); i++)
+			((uint8_t *)&d)[i] = p[off + i];
+		size = d.pages << 12;
 		bi->efi_descs++;
-		if (d->pages == 0 || d->pages >> 52 ||
-		    d->phys + size < d->phys || (d->phys & 0xfff)) {
+		if (d.pages == 0 || d.pages >> 52 || d.phys + size < d.phys ||
+		    (d.phys & 0xfff)) {
 			bi->mmap_empty++;
 			continue;
 		}
-		insert(bi, d->phys, size, ldr_mmap_type(d->type));
+		insert(bi, d.phys, size, ldr_mmap_type(d.type));
 	}
 	return 0;
 }
