@@ -253,7 +253,8 @@ run: all
 	echo "reports: $(BUILD)/report.html (open in a browser), $(BUILD)/report.xml (JUnit), $(BUILD)/report.csv (timeline), $(BUILD)/logs/$(PROFILE).log (raw)"; \
 	exit $$rc
 
-check: all images $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+check: all images kernel-cov $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) \
+		$(addprefix $(BUILD)/cov/,$(UNIT_TESTS))
 	$(Q)tests/check.sh $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 coverage: all kernel-cov $(addprefix $(BUILD)/cov/,$(UNIT_TESTS))

@@ -11,7 +11,9 @@
 # 4. hand-run QEMU boots without the runner (the way a user tries it),
 #    over machine types, odd memory sizes and CPU counts;
 # 5. the UEFI path beyond its profiles: each medium `make images` builds
-#    boots as it is, and a loader given bad input says so and goes on.
+#    boots as it is, and a loader given bad input says so and goes on;
+# 6. coverage (tests/coverage.sh): every profile again with the coverage
+#    kernel, merged with the unit tests, and the floors enforced.
 # Every guest check counts, as does every unit test and every meta check.
 set -u
 cd "$(dirname "$0")/.."
@@ -362,6 +364,24 @@ if [[ $rc -eq 35 && $nok -eq 1 ]] &&
 else
 	grep -E 'not ok|Bail|# boot' "$log" | head
 	fail "bad pinprick.cfg not handled as expected: exit $rc, $nok unexpected not ok ($log)"
+fi
+
+# ---- 6. coverage of the guest and the unit tests, with floors ---------------
+names=()
+for t in "$@"; do names+=("$(basename "$t")"); done
+note "== coverage (tests/coverage.sh)"
+out=$(tests/coverage.sh build --check "${names[@]}" 2>&1)
+grep -E '^ok: coverage:|^FAILED|^coverage: drivers/ from' <<<"$out"
+line=$(grep -E '^coverage: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
+if [[ -z $line ]]; then
+	tail -20 <<<"$out"
+	fail "coverage: tests/coverage.sh gave no summary"
+else
+	p=$(sed -E 's/^coverage: ([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	while read -r l; do failures+=("${l#FAILED: }"); done < <(grep '^FAILED: ' <<<"$out")
 fi
 
 summary
