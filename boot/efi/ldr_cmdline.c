@@ -131,7 +131,8 @@ int ldr_loadopt_append(char *out, size_t out_size, const void *opts,
 		}
 		if (n == sizeof(text) - 1) {
 			/* Cut inside a word: that word is left out whole. */
-			while (n && !blank((unsigned char)text[n - 1]))
+			while (!blank(c) && n &&
+			       !blank((unsigned char)text[n - 1]))
 				n--;
 			cut = true;
 			break;

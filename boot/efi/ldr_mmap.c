@@ -102,6 +102,8 @@ int ldr_mmap_convert(const void *map, size_t map_size, size_t desc_size,
 
 	bi->nr_mmap = 0;
 	bi->efi_descs = 0;
+	bi->mmap_dropped = 0;
+	bi->mmap_empty = 0;
 	if (desc_size < sizeof(struct ldr_efi_desc)) {
 		*why = "UEFI memory descriptors are smaller than UEFI defines";
 		return -1;

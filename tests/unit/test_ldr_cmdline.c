@@ -419,6 +419,16 @@ static void test_loadopt_long(void)
 	UT_CHECK(trunc);
 	UT_CHECK_STR(out, "");
 
+	/* A complete word right at the limit, then a blank: it is kept. */
+	memset(full, 'w', BI_CMDLINE_MAX - 1);
+	strcpy(full + BI_CMDLINE_MAX - 1, " z");
+	n = ucs2(buf, full, true);
+	out[0] = '\0';
+	trunc = false;
+	UT_CHECK_EQ(loadopt(out, BI_CMDLINE_MAX, buf, n, &trunc, &why), 0);
+	UT_CHECK(trunc);
+	UT_CHECK_EQ(strlen(out), BI_CMDLINE_MAX - 1);
+
 	/* Small out buffers, every size: whole words, flagged. */
 	for (size_t size = 1; size < 40; size++) {
 		static const char s[] = "BOOTX64.EFI alpha beta gamma x yy";

@@ -464,7 +464,7 @@ static void test_mmap_overflow(void)
 	UT_CHECK_EQ(bi.mmap[0].addr, 0x100000 - PG);
 	UT_CHECK_EQ(bi.mmap[0].size, 2 * PG);
 	UT_CHECK_EQ(bi.mmap[BI_MAX_MMAP - 1].size, 2 * PG);
-	/* A bridge when full closes a hole: one entry fewer, room again. */
+	/* Still full: an empty descriptor changes nothing, and ... */
 	dm_add(&m, T_MMIO, 0x100000 + 3 * PG, 0); /* empty: no room made */
 	/* Overlaps entry 1 but touches entry 2 (same type): merged there,
 	 * so the overlap stays visible to the kernel's overlap check. */
