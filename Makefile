@@ -241,6 +241,23 @@ $(BUILD)/cov/%: tests/unit/%.c $$(UNIT_$$*) tests/unit/ut.h
 unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 	$(Q)tests/check.sh --unit-only $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
+# ---- benchmarks -------------------------------------------------------------
+
+# The host halves of make bench (bench/host/): optimised and without
+# sanitizers, since they measure speed. Each prints BENCH lines
+# (bench/host/bench.h); BENCH_X lists the sources program X needs.
+BENCH_HOST := $(BUILD)/bench/madvise_floor $(BUILD)/bench/alloc_bench \
+	$(BUILD)/bench/vmw_bench
+BENCH_alloc_bench := kernel/page_alloc.c
+BENCH_vmw_bench := drivers/vmware/vmw_balloon.c drivers/vmware/vmw_balloon_ops.c \
+	host/vmw/vmw_model.c host/vmw/vmw_model_batch.c \
+	kernel/page_alloc.c kernel/printf.c kernel/string.c
+
+$(BUILD)/bench/%: bench/host/%.c $$(BENCH_$$*) bench/host/bench.h
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(HCFLAGS) -O2 -o $@ $< $(BENCH_$*)
+
 # ---- running ----------------------------------------------------------------
 
 # The guest runs verbose so that every check's clause reaches the HTML.
