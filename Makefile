@@ -2,6 +2,7 @@
 #
 #   make            build build/pinprick.elf, build/pinprick.efi and build/pinprick-run
 #   make images     boot media: ESP image, ISO, GPT disk and VMDK (build/)
+#   make bench      benchmarks: a table and build/bench.json (docs/performance.md)
 #   make run        boot the default profile under QEMU and print the report
 #   make check      every test: host unit tests, then every profile under QEMU
 #   make unit       host unit tests only (ASan + UBSan)
@@ -127,7 +128,7 @@ UNIT_LIBS_test_gdb_rsp := -ljansson
 UNIT_test_gcov_rec   := host/runner/gcov_rec.c host/runner/gcov_gcda.c \
 	host/runner/util.c
 
-.PHONY: all deps run check unit coverage format lint clean help images kernel-cov
+.PHONY: all deps run check unit coverage format lint clean help images kernel-cov bench
 all: deps $(BUILD)/pinprick.elf $(BUILD)/pinprick.efi $(BUILD)/pinprick-run
 
 help:
@@ -258,6 +259,10 @@ $(BUILD)/bench/%: bench/host/%.c $$(BENCH_$$*) bench/host/bench.h
 	@echo "  BENCH   $@"
 	$(Q)$(CC) $(HCFLAGS) -O2 -o $@ $< $(BENCH_$*)
 
+# Every figure as a median with its spread; build/bench.json. No pass/fail.
+bench: all $(BENCH_HOST)
+	$(Q)bench/run.sh $(BUILD)
+
 # ---- running ----------------------------------------------------------------
 
 # The guest runs verbose so that every check's clause reaches the HTML.
@@ -270,7 +275,7 @@ run: all
 	echo "reports: $(BUILD)/report.html (open in a browser), $(BUILD)/report.xml (JUnit), $(BUILD)/report.csv (timeline), $(BUILD)/logs/$(PROFILE).log (raw)"; \
 	exit $$rc
 
-check: all images kernel-cov $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) \
+check: all images kernel-cov $(BENCH_HOST) $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) \
 		$(addprefix $(BUILD)/cov/,$(UNIT_TESTS))
 	$(Q)tests/check.sh $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 

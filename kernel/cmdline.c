@@ -66,6 +66,12 @@ static bool set_stale_key(struct cmdline_opts *o, char *v)
 	return true;
 }
 
+static bool set_follow_dirty(struct cmdline_opts *o, char *v)
+{
+	o->follow_dirty = true;
+	return true;
+}
+
 static bool set_budget(struct cmdline_opts *o, char *v)
 {
 	uint64_t ms;
@@ -169,6 +175,7 @@ static const struct opt options[] = {
 	{ "run", true, set_run, "tests or follow" },
 	{ "boot", true, set_boot, "pvh or uefi" },
 	{ "efi.stale_key", false, set_stale_key, "no value" },
+	{ "follow_dirty", false, set_follow_dirty, "no value" },
 };
 
 static void add_error(struct cmdline_opts *o, const char *fmt, const char *a,

@@ -9,6 +9,7 @@
  *	run=tests|follow  follow: be a plain balloon guest (no tests)
  *	boot=pvh|uefi	the boot path the platform suite must find
  *	efi.stale_key	UEFI loader: make the first ExitBootServices key stale
+ *	follow_dirty	run=follow: write every free page once first (make bench)
  *
  * Parsing never stops at a bad option: each unknown or malformed one is
  * kept, with its text, and reported as a failed check; the rest still
@@ -47,6 +48,7 @@ struct cmdline_opts {
 	enum run_mode run;
 	enum boot_path expect_boot; /* BOOT_UNKNOWN: any */
 	bool efi_stale_key;	    /* the loader's retry path was forced */
+	bool follow_dirty;	    /* run=follow: dirty free memory first */
 	const char *virtio_mmio[CMD_MAX_MMIO];
 	unsigned nr_virtio_mmio;
 

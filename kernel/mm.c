@@ -51,6 +51,43 @@ int64_t mm_alloc_kernel_pages(unsigned order)
 	return pa_alloc(&mm_zone, order, PA_KERNEL);
 }
 
+/*
+ * Writes one byte to every page the allocator will hand out, then gives
+ * them all back: afterwards the VMM really backs the guest's free memory
+ * (make bench measures ballooning of dirtied memory, the costly case).
+ * Blocks are chained through their own first words while held; 0 ends
+ * the chain (the allocator manages nothing below 1 MiB).
+ */
+uint64_t mm_dirty_free_pages(void)
+{
+	int64_t head = 0, pfn;
+	uint64_t pages = 0;
+
+	for (int order = PA_MAX_ORDER; order >= 0; order--) {
+		while ((pfn = mm_alloc_kernel_pages((unsigned)order)) >= 0) {
+			uint64_t *blk = (uint64_t *)((uintptr_t)pfn << 12);
+
+			for (int64_t i = 1; i < (1ll << order); i++) {
+				uintptr_t pa = (uintptr_t)(pfn + i) << 12;
+
+				*(volatile uint8_t *)pa = 0xd1;
+			}
+			blk[0] = (uint64_t)head;
+			blk[1] = (uint64_t)order;
+			head = pfn;
+			pages += 1ull << order;
+		}
+	}
+	while (head > 0) {
+		uint64_t *blk = (uint64_t *)((uintptr_t)head << 12);
+		int64_t next = (int64_t)blk[0];
+
+		pa_free(&mm_zone, (uint64_t)head, (unsigned)blk[1], PA_KERNEL);
+		head = next;
+	}
+	return pages;
+}
+
 int64_t mm_alloc_kernel_pages_below(unsigned order, uint64_t limit_pfn)
 {
 	return pa_alloc_below(&mm_zone, order, PA_KERNEL, limit_pfn);

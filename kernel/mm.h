@@ -37,6 +37,8 @@ uint64_t mm_default_reserve(uint64_t managed);
 
 int64_t mm_alloc_kernel_pages(unsigned order);
 int64_t mm_alloc_kernel_pages_below(unsigned order, uint64_t limit_pfn);
+/* Touch every allocatable page once, give them back; returns the count. */
+uint64_t mm_dirty_free_pages(void);
 
 /* Replace the allocator's error reporter (NULL restores the default). */
 void mm_set_error_hook(pa_error_fn fn, void *ctx);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 
 #include "kernel/apic.h"
+#include "kernel/boot_info.h"
 #include "kernel/console.h"
 #include "kernel/exit.h"
 #include "kernel/mm.h"
@@ -322,6 +323,27 @@ void tf_begin(const struct cmdline_opts *opts)
 	tap_header(&tap);
 }
 
+/*
+ * How long the boot took inside the guest, by the TSC: from the kernel's
+ * first instruction (and, on UEFI, from the loader's) to the plan line.
+ * make bench reads it; QEMU's start-up and the firmware are outside it.
+ */
+static void print_boot_timing(void)
+{
+	uint64_t now = rdtsc(), hz = time_info.tsc_hz;
+
+	if (!hz || now < boot_info.entry_tsc)
+		return;
+	kprintf("# timing: kernel entry to plan %llu us",
+		(unsigned long long)((now - boot_info.entry_tsc) * 1000000 /
+				     hz));
+	if (boot_info.loader_tsc && boot_info.loader_tsc < boot_info.entry_tsc)
+		kprintf(", UEFI loader start to plan %llu us",
+			(unsigned long long)((now - boot_info.loader_tsc) *
+					     1000000 / hz));
+	kprintf(" (TSC %llu kHz)\n", (unsigned long long)(hz / 1000));
+}
+
 int tf_main(struct cmdline_opts *opts)
 {
 	unsigned selected = 0;
@@ -330,6 +352,7 @@ int tf_main(struct cmdline_opts *opts)
 		selected += cmdline_wants_suite(opts, tf_suites[i]->name,
 						 tf_suites[i]->explicit_only);
 	tap_plan(&tap, 1 + selected + tf_dynamic.count(opts));
+	print_boot_timing();
 	check_cmdline(opts);
 	for (unsigned i = 0; i < tf_nr_suites; i++)
 		if (cmdline_wants_suite(opts, tf_suites[i]->name,

@@ -13,7 +13,8 @@
 # 5. the UEFI path beyond its profiles: each medium `make images` builds
 #    boots as it is, and a loader given bad input says so and goes on;
 # 6. coverage (tests/coverage.sh): every profile again with the coverage
-#    kernel, merged with the unit tests, and the floors enforced.
+#    kernel, merged with the unit tests, and the floors enforced;
+# 7. a quick `make bench` runs and writes its figures (no figure is judged).
 # Every guest check counts, as does every unit test and every meta check.
 set -u
 cd "$(dirname "$0")/.."
@@ -382,6 +383,24 @@ else
 	passed=$((passed + p))
 	failed=$((failed + f))
 	while read -r l; do failures+=("${l#FAILED: }"); done < <(grep '^FAILED: ' <<<"$out")
+fi
+
+# ---- 7. benchmarks: a quick run works; the numbers are not judged ----------
+note "== quick benchmarks (bench/run.sh --quick)"
+if out=$(bench/run.sh build --quick 2>&1); then
+	missing=
+	for f in boot.pvh.pc.wall boot.pvh.microvm.guest boot.uefi.q35.wall floor.madvise_4k.256m \
+		alloc.host.order0 vmw.inproc.lock_4k virtio.inflate.256m.e2e virtio.deflate.256m.guest; do
+		grep -q "\"name\" : \"$f\"" build/bench.json || missing="$missing $f"
+	done
+	if [[ -z $missing ]]; then
+		pass "a quick make bench runs: $(grep -c '^BENCH ' build/bench.lines) figures in build/bench.json"
+	else
+		fail "quick bench: build/bench.json lacks:$missing"
+	fi
+else
+	tail -15 <<<"$out"
+	fail "quick bench (bench/run.sh --quick) failed"
 fi
 
 summary

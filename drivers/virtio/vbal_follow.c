@@ -18,8 +18,10 @@
 
 static struct vbal follow_vb;
 
-static void print_state(const struct vbal *vb, uint64_t ms)
+static void print_state(const struct vbal *vb, uint64_t ns, uint64_t moved)
 {
+	uint64_t ms = ns / NSEC_PER_MSEC;
+
 	const struct balloon_shortfall *s = &vb->b.shortfall;
 
 	kprintf("# follow: target %u pages (%u MiB), balloon %llu pages "
@@ -29,6 +31,9 @@ static void print_state(const struct vbal *vb, uint64_t ms)
 		(unsigned long long)(vb->b.size >> 8),
 		(unsigned long long)(mm_zone.count[PA_FREE] >> 8),
 		(unsigned long long)ms);
+	if (moved)
+		kprintf(" (%llu ns per page moved)",
+			(unsigned long long)(ns / moved));
 	if (s->active)
 		kprintf("; short by %llu pages (reserve %llu, pinned %llu)",
 			(unsigned long long)(s->target - s->achieved),
@@ -40,13 +45,14 @@ static void print_state(const struct vbal *vb, uint64_t ms)
 /* Move until the target is met or the balloon cannot move further. */
 static void catch_up(struct vbal *vb)
 {
-	uint64_t t0 = time_ns();
+	uint64_t t0 = time_ns(), moved_total = 0;
 	int64_t moved;
 
 	do {
 		moved = balloon_step(&vb->b, STEP_PAGES);
+		moved_total += (uint64_t)(moved < 0 ? -moved : moved);
 	} while (moved > 0 && vb->up && vbal_change(vb) != 0);
-	print_state(vb, (time_ns() - t0) / NSEC_PER_MSEC);
+	print_state(vb, time_ns() - t0, moved_total);
 }
 
 static void wait_for_news(struct vbal *vb)
@@ -63,7 +69,7 @@ static void wait_for_news(struct vbal *vb)
 	irq_enable();
 }
 
-int vbal_follow_run(void)
+int vbal_follow_run(bool dirty)
 {
 	struct vbal *vb = &follow_vb;
 	struct virtio_dev *d = NULL;
@@ -87,6 +93,10 @@ int vbal_follow_run(void)
 			vb->error ? vb->error : "set-up failed");
 		return -1;
 	}
+	if (dirty)
+		kprintf("# follow: follow_dirty: wrote every free page once "
+			"(%llu pages)\n",
+			(unsigned long long)mm_dirty_free_pages());
 	irq_enable();
 	kprintf("# follow: virtio-balloon at %s (%s), %s, features %#llx; "
 		"following the host's target until shut down\n",
@@ -99,6 +109,12 @@ int vbal_follow_run(void)
 		if (vbal_change(vb) != 0 && (int64_t)vb->num_pages != last) {
 			last = vb->num_pages;
 			catch_up(vb);
+			/* make bench: each inflate takes memory the host backs */
+			if (dirty && vb->b.size == 0)
+				kprintf("# follow: follow_dirty: wrote every free "
+					"page once (%llu pages)\n",
+					(unsigned long long)
+						mm_dirty_free_pages());
 		}
 		wait_for_news(vb);
 	}

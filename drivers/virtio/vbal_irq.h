@@ -23,6 +23,6 @@ void vbal_irq_detach(struct virtio_dev *d);
  * one "#" line per change. Returns only on failure (-1) or, with no
  * balloon, at once (0).
  */
-int vbal_follow_run(void);
+int vbal_follow_run(bool dirty);
 
 #endif

@@ -1,0 +1,136 @@
+#!/usr/bin/perl
+# vbal_bench.pl - the virtio balloon end to end, as make bench reports it.
+#
+#	vbal_bench.pl KERNEL MIB RUNS
+#
+# Boots pinprick as a plain balloon guest (run=follow follow_dirty: every
+# free page written once, and again after each full deflate, so the
+# balloon always takes memory the host really backs) on a 1.5 GiB PC with
+# virtio-balloon-pci, then RUNS times: QMP "balloon" to RAM - MIB, and
+# query-balloon every 2 ms until "actual" reaches it (inflate); the same
+# back to RAM (deflate). Figures: end-to-end MiB/s (QMP request until
+# actual reaches the target) and the guest's own cost per page from its
+# "# follow:" lines ("N ns per page moved"). Every wait is bounded.
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+use IO::Select;
+use File::Temp qw(tempdir);
+use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC sleep);
+
+my ($kernel, $mib, $runs) = @ARGV;
+die "usage: vbal_bench.pl KERNEL MIB RUNS\n" unless defined $runs && $mib =~ /^\d+$/;
+my $ram_mib = 1536;
+my $ram = $ram_mib << 20;
+my $dir = tempdir(CLEANUP => 1);
+my ($log, $sock) = ("$dir/serial.log", "$dir/qmp.sock");
+my $name = $mib % 1024 ? "${mib}m" : ($mib / 1024) . "g";
+
+my $pid = fork() // die "fork: $!\n";
+if (!$pid) {
+	open(STDIN, '<', '/dev/null');
+	open(STDOUT, '>', '/dev/null');
+	exec('qemu-system-x86_64', '-M', 'pc', '-m', "${ram_mib}M", '-accel', 'tcg',
+		'-display', 'none', '-nodefaults', '-no-reboot', '-serial', "file:$log",
+		'-qmp', "unix:$sock,server=on,wait=off",
+		'-device', 'virtio-balloon-pci,id=balloon0',
+		'-kernel', $kernel, '-append', 'run=follow follow_dirty') or exit 127;
+}
+END { kill 'KILL', $pid if $pid; }
+
+my $log_pos = 0;
+# The next serial line matching re (lines already read are not seen again).
+sub next_log_line {
+	my ($re, $secs) = @_;
+	my $end = clock_gettime(CLOCK_MONOTONIC) + $secs;
+	while (clock_gettime(CLOCK_MONOTONIC) < $end) {
+		if (open my $f, '<', $log) {
+			seek($f, $log_pos, 0);
+			while (my $l = <$f>) {
+				last unless $l =~ /\n$/;	# a line still being written
+				$log_pos += length $l;
+				return $l if $l =~ $re;
+			}
+		}
+		sleep(0.01);
+	}
+	die "no serial line matching $re within $secs s ($log)\n";
+}
+
+sub qmp_reply {
+	my ($q) = @_;
+	my $sel = IO::Select->new($q);
+	my $buf = '';
+	while ($sel->can_read(5)) {
+		my $n = sysread($q, my $chunk, 4096);
+		return undef unless $n;
+		$buf .= $chunk;
+		while ($buf =~ s/^([^\n]*)\n//) {
+			my $line = $1;
+			return $line if $line =~ /"return"|"error"|"QMP"/;
+		}
+		return undef if length($buf) > 65536;
+	}
+	return undef;
+}
+
+sub qmp {
+	my ($q, $cmd) = @_;
+	print $q "$cmd\n";
+	my $r = qmp_reply($q);
+	die "QMP: no answer to $cmd\n" unless defined $r;
+	die "QMP: $cmd: $r\n" if $r =~ /"error"/;
+	return $r;
+}
+
+next_log_line(qr/^# follow: virtio-balloon at/, 120);
+my $q;
+for (1 .. 100) {
+	$q = IO::Socket::UNIX->new(Peer => $sock) and last;
+	sleep(0.05);
+}
+die "cannot connect to QMP at $sock\n" unless $q;
+$q->autoflush(1);
+qmp_reply($q);	# greeting
+qmp($q, '{"execute":"qmp_capabilities"}');
+
+# Time from the balloon request until query-balloon's actual is want.
+sub move_to {
+	my ($want) = @_;
+	my $t0 = clock_gettime(CLOCK_MONOTONIC);
+	qmp($q, qq({"execute":"balloon","arguments":{"value":$want}}));
+	while (1) {
+		my $r = qmp($q, '{"execute":"query-balloon"}');
+		my ($actual) = $r =~ /"actual":\s*(\d+)/;
+		return clock_gettime(CLOCK_MONOTONIC) - $t0 if defined $actual && $actual == $want;
+		die "balloon did not reach $want in 120 s (actual $actual)\n"
+			if clock_gettime(CLOCK_MONOTONIC) - $t0 > 120;
+		sleep(0.002);
+	}
+}
+
+my (%e2e, %guest);
+for my $i (1 .. $runs) {
+	for my $dir_name ('inflate', 'deflate') {
+		my $want = $dir_name eq 'inflate' ? $ram - ($mib << 20) : $ram;
+		my $t = move_to($want);
+		push @{$e2e{$dir_name}}, $mib / $t;
+		my $l = next_log_line(qr/^# follow: target .* \((\d+) ns per page moved\)/, 60);
+		push @{$guest{$dir_name}}, $1 if $l =~ /\((\d+) ns per page moved\)/;
+	}
+	# the guest writes its free memory again before the next inflate
+	next_log_line(qr/^# follow: follow_dirty: wrote every free page/, 120) if $i < $runs;
+}
+
+sub stats {
+	my @v = sort { $a <=> $b } @_;
+	my $m = @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2;
+	return sprintf('median=%.1f min=%.1f max=%.1f runs=%d', $m, $v[0], $v[-1], scalar @v);
+}
+for my $d ('inflate', 'deflate') {
+	print "BENCH name=virtio.$d.$name.e2e unit=MiB/s ", stats(@{$e2e{$d}}),
+		" note=\"QMP balloon until query-balloon actual reaches the target, dirtied memory\"\n";
+	print "BENCH name=virtio.$d.$name.guest unit=ns/page ", stats(@{$guest{$d}}),
+		" note=\"guest driver time per 4 KiB page (follow line)\"\n" if @{$guest{$d} // []};
+}
+qmp($q, '{"execute":"quit"}');
