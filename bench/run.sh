@@ -9,7 +9,9 @@
 # Parts: the host programs in BUILD/bench/ (the host's madvise floor, the
 # allocator at -O2, the VMware driver against the model in process), boot
 # times under QEMU (bench/boot_time.pl), the virtio balloon end to end
-# (bench/vbal_bench.pl). docs/performance.md explains the figures.
+# (bench/vbal_bench.pl), and what only the guest can time (suite=bench,
+# tests/guest/bench.c: its allocator, the VMware path through the
+# gdbstub). docs/performance.md explains the figures.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=$1
@@ -77,6 +79,16 @@ if [[ -x bench/vbal_bench.pl ]]; then
 	done
 fi
 
+# ---- inside the guest: the allocator, the VMware path through the gdbstub --
+guest_bench() { # profile figure-pattern
+	local log=$build/logs/bench-$(basename "$1" .conf).log
+	mkdir -p "$build/logs"
+	"$build/pinprick-run" --profile "$1" --kernel "$kernel" --quiet \
+		--append suite=bench --log "$log" >/dev/null 2>&1 || return 1
+	sed -n 's/^# \(BENCH .*\)$/\1/p' "$log" | grep -E "name=($2)"
+}
+collect "guest: allocator, VMware 4 KiB pages" guest_bench bench/profiles/vmware-4k.conf 'alloc|vmw'
+collect "guest: VMware 2 MiB pages" guest_bench bench/profiles/vmware-2m.conf 'vmw\.gdbstub\.(un)?lock_2m'
 # ---- the table and the JSON ---------------------------------------------------
 perl -MJSON::PP -e '
 	my $out = shift @ARGV;
