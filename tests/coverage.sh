@@ -11,7 +11,7 @@
 #    the runner (--gcov) checks them and merges them into BUILD/kcov/*.gcda
 #    beside the .gcno files the compiler left there (docs/coverage.md).
 # 3. lcov captures both, merges them, writes BUILD/coverage/html, and the
-#    floors are enforced: drivers/ at least 87% of lines, the page
+#    floors are enforced: drivers/ at least 86% of lines, the page
 #    allocator at least 98% (see floor below).
 # With --check the last line is "coverage: N passed, N failed" for
 # tests/check.sh to count (one per profile run and one per floor).
@@ -100,7 +100,7 @@ floor() { # label pattern min-percent
 	rm -f "$part"
 }
 # The floors were 85% and 90%; these are raised to just under
-# what was measured when they were set (88.1% and 100%, 2026-11-23).
+# what was measured when they were set (87.7-88.1% and 100%, 2026-11-23).
 floor "drivers/ (guest runs + unit tests)" "$PWD/drivers/*" 86
 floor "kernel/page_alloc.c" "$PWD/kernel/page_alloc.c" 98
 # For the record: how much of drivers/ the guest runs alone reach.
