@@ -219,6 +219,17 @@ static int main_prepare(struct run *r)
 	return 0;
 }
 
+/* A passing run that lost something of the runner's own: exit 5. */
+static void main_demote(struct verd_out *v, const char *why)
+{
+	if (v->exit != VERD_PASS)
+		return;
+	v->exit = VERD_QEMU;
+	v->status = verd_status_name(v->exit);
+	if (v->nnotes < VERD_MAX_NOTES)
+		snprintf(v->notes[v->nnotes++], VERD_NOTE_LEN, "%s", why);
+}
+
 static void main_report(struct run *r, const struct verd_out *v)
 {
 	char line[512];
@@ -395,24 +406,14 @@ static int main_run(struct run *r)
 		vmwb_report(&r->vmw);
 	/* coverage of a failed run is still coverage, but a lost dump is
 	 * not a pass: exit 5 (before the reports, so they say so too) */
-	if (r->o.gcov[0] && main_gcov(r) && v.exit == VERD_PASS) {
-		v.exit = VERD_QEMU;
-		v.status = verd_status_name(v.exit);
-		if (v.nnotes < VERD_MAX_NOTES)
-			snprintf(v.notes[v.nnotes++], VERD_NOTE_LEN,
-				 "every check passed, but the coverage dump "
-				 "was lost (the gcov line above says why)");
-	}
+	if (r->o.gcov[0] && main_gcov(r))
+		main_demote(&v, "every check passed, but the coverage dump "
+				"was lost (the gcov line above says why)");
 	/* a passing run whose report is missing must not look like a pass
 	 * to CI: exit 5, like the other failures of the runner's own */
-	if (main_reports(r, v.exit) && v.exit == VERD_PASS) {
-		v.exit = VERD_QEMU;
-		v.status = verd_status_name(v.exit);
-		if (v.nnotes < VERD_MAX_NOTES)
-			snprintf(v.notes[v.nnotes++], VERD_NOTE_LEN,
-				 "every check passed, but a report could not "
-				 "be written (why is on stderr)");
-	}
+	if (main_reports(r, v.exit))
+		main_demote(&v, "every check passed, but a report could not "
+				"be written (why is on stderr)");
 	main_report(r, &v);
 	if (r->o.results && verd_write_results(r->o.results, &r->tap, v.exit))
 		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",
