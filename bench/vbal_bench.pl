@@ -13,8 +13,9 @@
 # "# follow:" lines ("N ns per page moved"). Every wait is bounded.
 use strict;
 use warnings;
-use IO::Socket::UNIX;
-use IO::Select;
+use FindBin;
+use lib "$FindBin::Bin/../tests/lib";
+use PinQmp qw(qmp_connect qmp);
 use File::Temp qw(tempdir);
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC sleep);
 
@@ -57,42 +58,8 @@ sub next_log_line {
 	die "no serial line matching $re within $secs s ($log)\n";
 }
 
-sub qmp_reply {
-	my ($q) = @_;
-	my $sel = IO::Select->new($q);
-	my $buf = '';
-	while ($sel->can_read(5)) {
-		my $n = sysread($q, my $chunk, 4096);
-		return undef unless $n;
-		$buf .= $chunk;
-		while ($buf =~ s/^([^\n]*)\n//) {
-			my $line = $1;
-			return $line if $line =~ /"return"|"error"|"QMP"/;
-		}
-		return undef if length($buf) > 65536;
-	}
-	return undef;
-}
-
-sub qmp {
-	my ($q, $cmd) = @_;
-	print $q "$cmd\n";
-	my $r = qmp_reply($q);
-	die "QMP: no answer to $cmd\n" unless defined $r;
-	die "QMP: $cmd: $r\n" if $r =~ /"error"/;
-	return $r;
-}
-
 next_log_line(qr/^# follow: virtio-balloon at/, 120);
-my $q;
-for (1 .. 100) {
-	$q = IO::Socket::UNIX->new(Peer => $sock) and last;
-	sleep(0.05);
-}
-die "cannot connect to QMP at $sock\n" unless $q;
-$q->autoflush(1);
-qmp_reply($q);	# greeting
-qmp($q, '{"execute":"qmp_capabilities"}');
+my $q = qmp_connect($sock);
 
 # Time from the balloon request until query-balloon's actual is want.
 sub move_to {

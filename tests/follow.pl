@@ -10,8 +10,9 @@
 # line came, 1 otherwise, with the reason on stderr.
 use strict;
 use warnings;
-use IO::Socket::UNIX;
-use IO::Select;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use PinQmp qw(qmp_connect qmp_reply qmp);
 
 my ($sock_path, $log, $ram, @mibs) = @ARGV;
 die "usage: follow.pl QMP-SOCKET SERIAL-LOG RAM-BYTES MIB...\n" unless @mibs;
@@ -29,41 +30,8 @@ sub log_has {
 	return 0;
 }
 
-# One QMP reply (skipping events), within 5 s.
-sub qmp_reply {
-	my ($q) = @_;
-	my $sel = IO::Select->new($q);
-	my $buf = '';
-	while ($sel->can_read(5)) {
-		my $n = sysread($q, my $chunk, 4096);
-		return undef unless $n;
-		$buf .= $chunk;
-		while ($buf =~ s/^([^\n]*)\n//) {
-			my $line = $1;
-			return $line if $line =~ /"return"|"error"|"QMP"/;
-		}
-		return undef if length($buf) > 65536;
-	}
-	return undef;
-}
-
-sub qmp {
-	my ($q, $cmd) = @_;
-	print $q "$cmd\n";
-	my $r = qmp_reply($q);
-	die "QMP: no answer to $cmd\n" unless defined $r;
-	die "QMP: $cmd: $r\n" if $r =~ /"error"/;
-}
-
 log_has(qr/following the host's target/, 20) or die "no run=follow banner in $log\n";
-my $q;
-for (1 .. 50) {
-	last if $q = IO::Socket::UNIX->new(Peer => $sock_path);
-	select(undef, undef, undef, 0.1);
-}
-die "cannot connect to $sock_path\n" unless $q;
-defined qmp_reply($q) or die "no QMP greeting\n";
-qmp($q, '{"execute":"qmp_capabilities"}');
+my $q = qmp_connect($sock_path);
 my $ok = 1;
 for my $mib (@mibs) {
 	my $pages = $mib * 256;
