@@ -295,4 +295,7 @@ clean:
 
 kernel-cov: $(BUILD)/pinprick-cov.elf $(BUILD)/pinprick-cov.efi
 
+# libFuzzer targets (clang): make fuzz, and a brief run in make check.
+-include fuzz/fuzz.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
