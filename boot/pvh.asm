@@ -13,7 +13,7 @@
 %define STACK_SIZE (64 * 1024)
 
 extern __bss_start, __bss_end
-extern pvh_main
+extern pvh_main, stack_chk_init
 global pvh_start32, boot_stack_guard, boot_stack_top, boot_gdt
 global boot_pml4, boot_pdpt, boot_pd	; uefi_entry.asm builds the same tables
 
@@ -130,7 +130,12 @@ bits 64
 	mov gs, ax
 	mov rsp, boot_stack_top
 	xor ebp, ebp			; terminates backtraces
-	mov edi, esi			; pvh_main(start_info physical address)
+	; The stack protector's guard before any other C: a protected
+	; function live across the change would see its canary differ
+	; (kernel/stack_chk.c). ESI is not preserved by a call; R12 is.
+	mov r12d, esi
+	call stack_chk_init
+	mov edi, r12d			; pvh_main(start_info physical address)
 	call pvh_main
 .hang:
 	cli

@@ -19,7 +19,7 @@
 
 extern __bss_start, __bss_end
 extern boot_gdt, boot_stack_top, boot_pml4, boot_pdpt, boot_pd
-extern uefi_main
+extern uefi_main, stack_chk_init
 global uefi_start64
 
 section .note.pinprick note alloc noexec nowrite align=4
@@ -105,6 +105,9 @@ uefi_start64:
 
 	mov rsp, boot_stack_top
 	xor ebp, ebp			; terminates backtraces
+	; The stack protector's guard before any other C, as in pvh.asm;
+	; R12-R14 survive the call (callee-saved).
+	call stack_chk_init
 	mov rdi, r12
 	mov rsi, r13
 	mov rdx, r14

@@ -8,7 +8,7 @@
 extern const struct tf_suite suite_platform, suite_allocator, suite_vmware,
 	suite_virtio_transport, suite_virtio_balloon, suite_virtio_balloon_probes;
 extern const struct tf_suite suite_selftest_fail, suite_selftest_crash,
-	suite_selftest_hang, suite_bench;
+	suite_selftest_hang, suite_selftest_stack, suite_bench;
 extern const struct tf_suite suite_selftest_hostile, suite_selftest_silent;
 
 const struct tf_suite *const tf_suites[] = {
@@ -21,6 +21,7 @@ const struct tf_suite *const tf_suites[] = {
 	&suite_selftest_fail,
 	&suite_selftest_crash,
 	&suite_selftest_hang,
+	&suite_selftest_stack,
 	&suite_selftest_hostile, &suite_selftest_silent,
 	&suite_bench,
 };
