@@ -1,7 +1,10 @@
 #!/usr/bin/perl
 # vbal_bench.pl - the virtio balloon end to end, as make bench reports it.
 #
-#	vbal_bench.pl KERNEL MIB RUNS
+#	vbal_bench.pl KERNEL MIB RUNS [KERNEL-OPTIONS]
+#
+# (VBAL_BENCH_DEVICE in the environment replaces the -device argument, to
+# compare device settings such as page-poison=off.)
 #
 # Boots pinprick as a plain balloon guest (run=follow follow_dirty: every
 # free page written once, and again after each full deflate, so the
@@ -19,8 +22,9 @@ use PinQmp qw(qmp_connect qmp);
 use File::Temp qw(tempdir);
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC sleep);
 
-my ($kernel, $mib, $runs) = @ARGV;
-die "usage: vbal_bench.pl KERNEL MIB RUNS\n" unless defined $runs && $mib =~ /^\d+$/;
+my ($kernel, $mib, $runs, $extra) = @ARGV;
+die "usage: vbal_bench.pl KERNEL MIB RUNS [KERNEL-OPTIONS]\n" unless defined $runs && $mib =~ /^\d+$/;
+$extra //= '';	# e.g. "vbal.batch=64 vbal.bufs=4" (docs/performance.md)
 my $ram_mib = 1536;
 my $ram = $ram_mib << 20;
 my $dir = tempdir(CLEANUP => 1);
@@ -34,8 +38,8 @@ if (!$pid) {
 	exec('qemu-system-x86_64', '-M', 'pc', '-m', "${ram_mib}M", '-accel', 'tcg',
 		'-display', 'none', '-nodefaults', '-no-reboot', '-serial', "file:$log",
 		'-qmp', "unix:$sock,server=on,wait=off",
-		'-device', 'virtio-balloon-pci,id=balloon0',
-		'-kernel', $kernel, '-append', 'run=follow follow_dirty') or exit 127;
+		'-device', $ENV{VBAL_BENCH_DEVICE} // 'virtio-balloon-pci,id=balloon0',
+		'-kernel', $kernel, '-append', "run=follow follow_dirty $extra") or exit 127;
 }
 END { kill 'KILL', $pid if $pid; }
 
@@ -76,14 +80,17 @@ sub move_to {
 	}
 }
 
-my (%e2e, %guest);
+my (%e2e, %guest, %wait);
 for my $i (1 .. $runs) {
 	for my $dir_name ('inflate', 'deflate') {
 		my $want = $dir_name eq 'inflate' ? $ram - ($mib << 20) : $ram;
 		my $t = move_to($want);
 		push @{$e2e{$dir_name}}, $mib / $t;
-		my $l = next_log_line(qr/^# follow: target .* \((\d+) ns per page moved\)/, 60);
-		push @{$guest{$dir_name}}, $1 if $l =~ /\((\d+) ns per page moved\)/;
+		my $l = next_log_line(qr/^# follow: target .* \(\d+ ns per page moved/, 60);
+		if ($l =~ /\((\d+) ns per page moved, (\d+) of them waiting for the device\)/) {
+			push @{$guest{$dir_name}}, $1;
+			push @{$wait{$dir_name}}, $2;
+		}
 	}
 	# the guest writes its free memory again before the next inflate
 	next_log_line(qr/^# follow: follow_dirty: wrote every free page/, 120) if $i < $runs;
@@ -99,5 +106,7 @@ for my $d ('inflate', 'deflate') {
 		" note=\"QMP balloon until query-balloon actual reaches the target, dirtied memory\"\n";
 	print "BENCH name=virtio.$d.$name.guest unit=ns/page ", stats(@{$guest{$d}}),
 		" note=\"guest driver time per 4 KiB page (follow line)\"\n" if @{$guest{$d} // []};
+	print "BENCH name=virtio.$d.$name.wait unit=ns/page ", stats(@{$wait{$d}}),
+		" note=\"of the guest time, waiting for the device to acknowledge\"\n" if @{$wait{$d} // []};
 }
 qmp($q, '{"execute":"quit"}');

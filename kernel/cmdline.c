@@ -72,6 +72,27 @@ static bool set_follow_dirty(struct cmdline_opts *o, char *v)
 	return true;
 }
 
+/* Ranges as drivers/virtio/vbal.c clamps them (one page of PFNs, VBAL_MAX_BUFS). */
+static bool set_small(unsigned *out, const char *v, uint64_t max)
+{
+	uint64_t x;
+
+	if (!str_to_u64(v, strlen(v), &x) || x == 0 || x > max)
+		return false;
+	*out = (unsigned)x;
+	return true;
+}
+
+static bool set_vbal_batch(struct cmdline_opts *o, char *v)
+{
+	return set_small(&o->vbal_batch, v, 1024);
+}
+
+static bool set_vbal_bufs(struct cmdline_opts *o, char *v)
+{
+	return set_small(&o->vbal_bufs, v, 16);
+}
+
 static bool set_budget(struct cmdline_opts *o, char *v)
 {
 	uint64_t ms;
@@ -176,6 +197,8 @@ static const struct opt options[] = {
 	{ "boot", true, set_boot, "pvh or uefi" },
 	{ "efi.stale_key", false, set_stale_key, "no value" },
 	{ "follow_dirty", false, set_follow_dirty, "no value" },
+	{ "vbal.batch", true, set_vbal_batch, "PFNs a buffer, 1 to 1024" },
+	{ "vbal.bufs", true, set_vbal_bufs, "buffers in flight, 1 to 16" },
 };
 
 static void add_error(struct cmdline_opts *o, const char *fmt, const char *a,

@@ -10,6 +10,8 @@
  *	boot=pvh|uefi	the boot path the platform suite must find
  *	efi.stale_key	UEFI loader: make the first ExitBootServices key stale
  *	follow_dirty	run=follow: write every free page once first (make bench)
+ *	vbal.batch=N	run=follow: PFNs a virtio-balloon buffer, 1..1024
+ *	vbal.bufs=N	run=follow: buffers in flight per queue, 1..16
  *
  * Parsing never stops at a bad option: each unknown or malformed one is
  * kept, with its text, and reported as a failed check; the rest still
@@ -49,6 +51,7 @@ struct cmdline_opts {
 	enum boot_path expect_boot; /* BOOT_UNKNOWN: any */
 	bool efi_stale_key;	    /* the loader's retry path was forced */
 	bool follow_dirty;	    /* run=follow: dirty free memory first */
+	unsigned vbal_batch, vbal_bufs; /* run=follow tuning; 0: defaults */
 	const char *virtio_mmio[CMD_MAX_MMIO];
 	unsigned nr_virtio_mmio;
 

@@ -139,7 +139,10 @@ void kernel_main(struct boot_info *bi)
 	if (opts.run == RUN_FOLLOW) {
 		for (unsigned i = 0; i < opts.nr_errors; i++)
 			kprintf("# command line: %s\n", opts.errors[i]);
-		pp_exit(vbal_follow_run(opts.follow_dirty) == 0 ? EXIT_PASS : EXIT_FAIL);
+		pp_exit(vbal_follow_run(opts.follow_dirty, opts.vbal_batch,
+				       opts.vbal_bufs) == 0
+				? EXIT_PASS
+				: EXIT_FAIL);
 	}
 	pp_exit((enum exit_code)tf_main(&opts));
 }

@@ -18,7 +18,8 @@
 
 static struct vbal follow_vb;
 
-static void print_state(const struct vbal *vb, uint64_t ns, uint64_t moved)
+static void print_state(const struct vbal *vb, uint64_t ns, uint64_t wait_ns,
+			uint64_t moved)
 {
 	uint64_t ms = ns / NSEC_PER_MSEC;
 
@@ -32,8 +33,10 @@ static void print_state(const struct vbal *vb, uint64_t ns, uint64_t moved)
 		(unsigned long long)(mm_zone.count[PA_FREE] >> 8),
 		(unsigned long long)ms);
 	if (moved)
-		kprintf(" (%llu ns per page moved)",
-			(unsigned long long)(ns / moved));
+		kprintf(" (%llu ns per page moved, %llu of them waiting for "
+			"the device)",
+			(unsigned long long)(ns / moved),
+			(unsigned long long)(wait_ns / moved));
 	if (s->active)
 		kprintf("; short by %llu pages (reserve %llu, pinned %llu)",
 			(unsigned long long)(s->target - s->achieved),
@@ -45,14 +48,14 @@ static void print_state(const struct vbal *vb, uint64_t ns, uint64_t moved)
 /* Move until the target is met or the balloon cannot move further. */
 static void catch_up(struct vbal *vb)
 {
-	uint64_t t0 = time_ns(), moved_total = 0;
+	uint64_t t0 = time_ns(), w0 = vb->st.wait_ns, moved_total = 0;
 	int64_t moved;
 
 	do {
 		moved = balloon_step(&vb->b, STEP_PAGES);
 		moved_total += (uint64_t)(moved < 0 ? -moved : moved);
 	} while (moved > 0 && vb->up && vbal_change(vb) != 0);
-	print_state(vb, time_ns() - t0, moved_total);
+	print_state(vb, time_ns() - t0, vb->st.wait_ns - w0, moved_total);
 }
 
 static void wait_for_news(struct vbal *vb)
@@ -69,12 +72,14 @@ static void wait_for_news(struct vbal *vb)
 	irq_enable();
 }
 
-int vbal_follow_run(bool dirty)
+int vbal_follow_run(bool dirty, unsigned batch, unsigned bufs)
 {
 	struct vbal *vb = &follow_vb;
 	struct virtio_dev *d = NULL;
 	struct vbal_cfg cfg = {.zone = &mm_zone,
-			       .queue_vector = VIRTIO_NO_VECTOR};
+			       .queue_vector = VIRTIO_NO_VECTOR,
+			       .batch_pfns = batch,
+			       .max_bufs = bufs};
 	int64_t last = -1;
 
 	for (unsigned i = 0; i < virtio_nr_devices && !d; i++)
@@ -98,10 +103,11 @@ int vbal_follow_run(bool dirty)
 			"(%llu pages)\n",
 			(unsigned long long)mm_dirty_free_pages());
 	irq_enable();
-	kprintf("# follow: virtio-balloon at %s (%s), %s, features %#llx; "
-		"following the host's target until shut down\n",
+	kprintf("# follow: virtio-balloon at %s (%s), %s, features %#llx, "
+		"%u PFNs a buffer, %u buffers; following the host's target "
+		"until shut down\n",
 		d->where, d->ops->name, virtio_irq_mode_name(cfg.irq_mode),
-		(unsigned long long)d->accepted);
+		(unsigned long long)d->accepted, vb->batch, vb->nbufs);
 	for (;;) {
 		vbal_service(vb);
 		if (!vb->up)

@@ -23,6 +23,7 @@ void vbal_irq_detach(struct virtio_dev *d);
  * one "#" line per change. Returns only on failure (-1) or, with no
  * balloon, at once (0).
  */
-int vbal_follow_run(bool dirty);
+/* batch, bufs: PFNs a buffer and buffers in flight; 0: the defaults. */
+int vbal_follow_run(bool dirty, unsigned batch, unsigned bufs);
 
 #endif

@@ -128,6 +128,7 @@ struct vbal_cfg {
 struct vbal_counters {
 	uint64_t inflate_bufs, deflate_bufs; /* buffers acknowledged */
 	uint64_t ack_timeouts;		     /* waits that ran out */
+	uint64_t wait_ns; /* in kicks and waits for inflate/deflate acks */
 	uint64_t used_len_nonzero;	     /* inflate/deflate acks, len > 0 */
 	uint64_t config_reads, target_changes;
 	uint64_t interrupts, config_irqs;

@@ -55,6 +55,20 @@ static void test_loader_option(void)
 	UT_CHECK_EQ(cmdline_parse("efi.stale_key=1", &o), 1);
 }
 
+/* make bench's knobs for run=follow (docs/performance.md). */
+static void test_follow_tuning(void)
+{
+	UT_CHECK_EQ(cmdline_parse("run=follow", &o), 0);
+	UT_CHECK_EQ(o.vbal_batch, 0);
+	UT_CHECK_EQ(o.vbal_bufs, 0);
+	UT_CHECK_EQ(cmdline_parse("vbal.batch=1024 vbal.bufs=1 follow_dirty",
+				  &o),
+		    0);
+	UT_CHECK_EQ(o.vbal_batch, 1024);
+	UT_CHECK_EQ(o.vbal_bufs, 1);
+	UT_CHECK(o.follow_dirty);
+}
+
 static void test_suite_selection(void)
 {
 	cmdline_parse("suite=all", &o);
@@ -96,7 +110,8 @@ static void test_malformed_values(void)
 		"budget=3600001", "tap=12", "exit=reboot", "suite=", "run=x",
 		"boot=bios",
 		"suite=a,,b", "suite=a,", "virtio_mmio.device=nonsense",
-		"seed", "=x",
+		"seed", "=x", "vbal.batch=0", "vbal.batch=1025",
+		"vbal.bufs=17", "vbal.bufs=", "vbal.batch",
 	};
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -137,7 +152,8 @@ static void test_overlong_line(void)
 }
 
 UT_MAIN(UT_TEST(test_defaults), UT_TEST(test_all_options),
-	UT_TEST(test_loader_option), UT_TEST(test_suite_selection),
+	UT_TEST(test_loader_option), UT_TEST(test_follow_tuning),
+	UT_TEST(test_suite_selection),
 	UT_TEST(test_sizes), UT_TEST(test_errors_name_the_text),
 	UT_TEST(test_malformed_values), UT_TEST(test_error_count_is_bounded),
 	UT_TEST(test_too_many_names), UT_TEST(test_overlong_line))
