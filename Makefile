@@ -231,6 +231,19 @@ $(BUILD)/pinprick-run: $(patsubst %.c,$(BUILD)/h/%.o,$(RUNNER_C))
 	@echo "  HOSTLD  $@"
 	$(Q)$(CC) -o $@ $^ -ljansson
 
+# The same runner under ASan + UBSan: make check drives every profile and
+# red path through it, so a memory error, a leak or undefined behaviour in
+# host code (runner, VMware model) fails the run instead of passing
+# unnoticed.
+$(BUILD)/hsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTSAN $<"
+	$(Q)$(CC) $(HCFLAGS) $(SANITIZE) -c $< -o $@
+
+$(BUILD)/pinprick-run-san: $(patsubst %.c,$(BUILD)/hsan/%.o,$(RUNNER_C))
+	@echo "  HOSTLD  $@"
+	$(Q)$(CC) $(SANITIZE) -o $@ $^ -ljansson
+
 # ---- host unit tests --------------------------------------------------------
 
 .SECONDEXPANSION:
@@ -264,6 +277,14 @@ $(BUILD)/bench/%: bench/host/%.c $$(BENCH_$$*) bench/host/bench.h
 	@echo "  BENCH   $@"
 	$(Q)$(CC) $(HCFLAGS) -O2 -o $@ $< $(BENCH_$*)
 
+# The same programs under ASan + UBSan, which make check runs once with
+# --quick: they share the allocator and the VMware code with the guest.
+BENCH_SAN := $(patsubst $(BUILD)/bench/%,$(BUILD)/hsan/bench/%,$(BENCH_HOST))
+$(BUILD)/hsan/bench/%: bench/host/%.c $$(BENCH_$$*) bench/host/bench.h
+	@mkdir -p $(dir $@)
+	@echo "  BENCHSAN $@"
+	$(Q)$(CC) $(HCFLAGS) $(SANITIZE) -o $@ $< $(BENCH_$*)
+
 # Every figure as a median with its spread; build/bench.json. No pass/fail.
 bench: all $(BENCH_HOST)
 	$(Q)bench/run.sh $(BUILD)
@@ -281,6 +302,7 @@ run: all
 	exit $$rc
 
 check: all images kernel-cov $(BENCH_HOST) $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) \
+		$(BUILD)/pinprick-run-san $(BENCH_SAN) \
 		$(addprefix $(BUILD)/cov/,$(UNIT_TESTS))
 	$(Q)tests/check.sh $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 

@@ -25,6 +25,15 @@ logs=build/logs
 runner=build/pinprick-run
 kernel=build/pinprick.elf
 mkdir -p "$logs"
+# Sections 2 and 3 use the runner built with ASan + UBSan when there is
+# one (make check builds it): a sanitizer report from any of those runs
+# is a failure (san_scan). Leaks count; UBSan stops at its first report.
+if [[ -x build/pinprick-run-san ]]; then
+	runner=build/pinprick-run-san
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+san_runs=0 san_reports=0
 
 note() { printf '%s\n' "$*"; }
 pass() { passed=$((passed + 1)); note "ok: $*"; }
@@ -106,6 +115,17 @@ prove_log() { # log label
 	fi
 }
 
+# A sanitizer report in a runner's output (stdout and stderr, both kept
+# in the file) fails the run it came from, whatever its exit code was.
+san_scan() { # output-file label
+	san_runs=$((san_runs + 1))
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$1"; then
+		san_reports=$((san_reports + 1))
+		grep -E -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$1" | head -40
+		fail "$2: the sanitized runner reported an error ($1)"
+	fi
+}
+
 results() { # file key
 	sed -nE "s/.*\\b$2=([^ ]+).*/\\1/p" "$1"
 }
@@ -120,6 +140,7 @@ for conf in host/profiles/*.conf; do
 		--results "$res" --junit "$logs/$prof.junit.xml" \
 		--csv "$logs/$prof.csv" --html "$logs/$prof.html" >"$logs/$prof.out" 2>&1
 	rc=$?
+	san_scan "$logs/$prof.out" "profile $prof"
 	grep -E '^# suite|^not ok|^ +not ok|^Bail out|^pinprick-run' "$logs/$prof.out"
 	if [[ ! -s $res ]]; then
 		tail -20 "$logs/$prof.out"
@@ -167,6 +188,7 @@ expect_run() { # label expected-exit runner-args...
 	shift 2
 	"$runner" --kernel "$kernel" --quiet "$@" >"$logs/expect.out" 2>&1
 	rc=$?
+	san_scan "$logs/expect.out" "$label"
 	if [[ $rc -eq $want ]]; then
 		pass "$label (runner exit $rc)"
 	else
@@ -202,6 +224,17 @@ if prove -e cat "$logs/selftest-crash.log" 2>&1 | grep -q '^Bailout called.*unex
 	pass "prove reads the crash log's Bail out! line"
 else
 	fail "prove did not see the Bail out! in $logs/selftest-crash.log"
+fi
+# The kernel's stack protector (kernel/stack_chk.c): a deliberate write
+# past a local array must stop the run as a crash, naming the cause.
+expect_run "a smashed stack canary is reported as a crash" 2 \
+	--profile microvm --append "suite=selftest-stack" --log "$logs/selftest-stack.log"
+if grep -q '^Bail out! stack smashing detected' "$logs/selftest-stack.log" &&
+	grep -q '^# pinprick: exit 2' "$logs/selftest-stack.log" &&
+	! grep -q '^ *not ok' "$logs/selftest-stack.log"; then
+	pass "the stack protector's Bail out! names the stack smash and exits with the crash code"
+else
+	fail "stack smash not reported as expected (see $logs/selftest-stack.log)"
 fi
 expect_run "a hung guest is timed out by the runner" 3 \
 	--profile microvm --append "suite=selftest-hang" --timeout 4 --log "$logs/selftest-hang.log"
@@ -249,6 +282,12 @@ if prove -e cat "$logs/tap13.log" 2>&1 | grep -q '^Result: PASS'; then
 	pass "prove accepts a tap=13 log with no parse error"
 else
 	fail "prove rejects the tap=13 log ($logs/tap13.log)"
+fi
+
+if [[ $runner == *-san ]]; then
+	note "note: $san_runs runs of the sanitized runner ($runner), $san_reports with a sanitizer report"
+else
+	note "note: build/pinprick-run-san is missing (make check builds it); profiles and red paths ran without sanitizers"
 fi
 
 # ---- 4. hand-run QEMU, no runner (as a user would boot it) ------------------
@@ -403,5 +442,20 @@ else
 	tail -15 <<<"$out"
 	fail "quick bench (bench/run.sh --quick) failed"
 fi
+
+# The bench/host programs built with ASan + UBSan (make check builds them),
+# run once in their quick mode: no figure is kept, only a clean exit.
+for b in build/hsan/bench/madvise_floor build/hsan/bench/alloc_bench build/hsan/bench/vmw_bench; do
+	[[ -x $b ]] || continue
+	out=$(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$b" --quick 2>&1)
+	rc=$?
+	if [[ $rc -eq 0 ]] && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' <<<"$out"; then
+		pass "$(basename "$b") --quick runs clean under ASan + UBSan"
+	else
+		grep -E -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' <<<"$out" | head -40
+		fail "$(basename "$b") under ASan + UBSan: exit $rc or a sanitizer report"
+	fi
+done
 
 summary
