@@ -77,6 +77,22 @@ if [[ -x bench/vbal_bench.pl ]]; then
 	for mib in "${sizes[@]}"; do
 		collect "virtio inflate/deflate $mib MiB" bench/vbal_bench.pl "$kernel" "$mib" "$runs"
 	done
+	# The tuning sweep (docs/performance.md): what PAGE_POISON costs a
+	# deflate, and PFNs a buffer x buffers in flight, at 256 MiB.
+	if ((!quick)); then
+		VBAL_BENCH_TAG=nopoison \
+		VBAL_BENCH_DEVICE=virtio-balloon-pci,id=balloon0,page-poison=off \
+			collect "virtio 256 MiB, page-poison=off" \
+			bench/vbal_bench.pl "$kernel" 256 3
+		for batch in 32 256 1024; do
+			for bufs in 1 16; do
+				VBAL_BENCH_TAG=b${batch}x$bufs collect \
+					"virtio 256 MiB, $batch PFNs a buffer, $bufs in flight" \
+					bench/vbal_bench.pl "$kernel" 256 3 \
+					"vbal.batch=$batch vbal.bufs=$bufs"
+			done
+		done
+	fi
 fi
 
 # ---- inside the guest: the allocator, the VMware path through the gdbstub --
@@ -104,7 +120,7 @@ perl -MJSON::PP -e '
 		$floor{$1} = $r->{median} if $r->{name} =~ /^floor\.madvise_4k\.(\w+)$/ && $r->{unit} eq "MiB/s";
 	}
 	for my $r (@rows) {
-		next unless $r->{name} =~ /^virtio\.(inflate|deflate)\.(\w+)\.e2e$/ && $floor{$2};
+		next unless $r->{name} =~ /^virtio\.(inflate|deflate)\.(\w+)(?:\.[\w-]+)?\.e2e$/ && $floor{$2};
 		$r->{ratio_to_floor} = sprintf("%.3f", $r->{median} / $floor{$2});
 	}
 	printf "%-36s %12s %-7s %25s %4s %s\n", "figure", "median", "unit", "spread (min..max)", "runs", "";

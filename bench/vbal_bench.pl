@@ -4,7 +4,8 @@
 #	vbal_bench.pl KERNEL MIB RUNS [KERNEL-OPTIONS]
 #
 # (VBAL_BENCH_DEVICE in the environment replaces the -device argument, to
-# compare device settings such as page-poison=off.)
+# compare device settings such as page-poison=off; VBAL_BENCH_TAG is then
+# added to the figures' names.)
 #
 # Boots pinprick as a plain balloon guest (run=follow follow_dirty: every
 # free page written once, and again after each full deflate, so the
@@ -30,6 +31,8 @@ my $ram = $ram_mib << 20;
 my $dir = tempdir(CLEANUP => 1);
 my ($log, $sock) = ("$dir/serial.log", "$dir/qmp.sock");
 my $name = $mib % 1024 ? "${mib}m" : ($mib / 1024) . "g";
+# VBAL_BENCH_TAG names a variant: virtio.inflate.256m.TAG.e2e, ...
+$name .= ".$ENV{VBAL_BENCH_TAG}" if ($ENV{VBAL_BENCH_TAG} // '') =~ /^[\w-]+$/;
 
 my $pid = fork() // die "fork: $!\n";
 if (!$pid) {
