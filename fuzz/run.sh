@@ -51,6 +51,9 @@ inputs() {
 
 # The first lines of a sanitizer or libFuzzer report in a log.
 report_head() {
+	# The target's own message is the line just before libFuzzer's.
+	grep -B1 -m1 -E '==[0-9]+== ?ERROR: ' "$1" | head -n 1 |
+		grep -vE '^(#|INFO:|MS:|==)' | sed 's/^/#   /'
 	grep -E 'ERROR: |runtime error|SUMMARY:|deadly signal|Timeout|out-of-memory|ABORT|abort' "$1" |
 		head -n 4 | sed 's/^/#   /'
 }
