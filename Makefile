@@ -105,6 +105,7 @@ UNIT_test_vbal_setup := $(VBAL_SRC)
 UNIT_test_vbal_async := $(VBAL_SRC)
 UNIT_test_vmw_model  := host/vmw/vmw_model.c host/vmw/vmw_model_batch.c
 UNIT_test_vmw_model_batch := $(UNIT_test_vmw_model)
+UNIT_test_vmw_reset_on := $(UNIT_test_vmw_model) host/runner/vmw_bridge_cfg.c host/runner/util.c
 UNIT_test_vmw_balloon := drivers/vmware/vmw_balloon.c drivers/vmware/vmw_balloon_ops.c \
 	host/vmw/vmw_model.c host/vmw/vmw_model_batch.c \
 	kernel/page_alloc.c kernel/printf.c kernel/string.c

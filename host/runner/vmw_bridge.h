@@ -26,9 +26,9 @@
 #define VMWB_DEFAULT_CAPS 0x2e /* BASIC|BATCHED|BATCHED_2M|64_BIT_TARGET */
 #define VMWB_DEFAULT_PCT  65   /* ESX Mem.CtlMaxPercent */
 #define VMWB_FAULTS_SYNTAX                                                     \
-	"seed, reset_every, reset_percent, busy_percent, "                     \
+	"seed, reset_every, reset_percent, reset_on, busy_percent, "           \
 	"pinned_every, notneeded_percent, "                                    \
-	"flapping_target, target_above_ram"
+	"flapping_target, target_above_ram, discard_every"
 
 /* QEMU's x86_64 'g' layout: rax rbx rcx rdx rsi rdi rbp rsp r8..r15 rip. */
 #define VMWB_REG_RIP   16
@@ -136,7 +136,10 @@ int vmwb_set_faults(struct vmwb *b, const char *spec, char *err,
  * started=0|1", for the vmw-state control verb. */
 void vmwb_state_line(const struct vmwb *b, char *buf, size_t size);
 
-/* "# pinprick-run: vmware model: ..." notes at the end of a run. */
+/*
+ * "# pinprick-run: vmware model: ..." notes at the end of a run: calls,
+ * bridge time, findings, faults injected and the frames still locked.
+ */
 void vmwb_report(const struct vmwb *b);
 
 #endif

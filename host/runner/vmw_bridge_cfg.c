@@ -8,11 +8,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "host/runner/util.h"
 #include "host/runner/vmw_bridge.h"
 
-enum vmwb_ftype { VMWB_F_U64, VMWB_F_U32, VMWB_F_PCT, VMWB_F_BOOL };
+enum vmwb_ftype {
+	VMWB_F_U64,
+	VMWB_F_U32,
+	VMWB_F_PCT,
+	VMWB_F_BOOL,
+	VMWB_F_CMDS, /* a set of commands: NAME+NAME, all, or a mask */
+};
 
 static const struct {
 	const char *name;
@@ -23,6 +30,7 @@ static const struct {
 	{"reset_every", VMWB_F_U32, offsetof(struct vmw_faults, reset_every)},
 	{"reset_percent", VMWB_F_PCT,
 	 offsetof(struct vmw_faults, reset_percent)},
+	{"reset_on", VMWB_F_CMDS, offsetof(struct vmw_faults, reset_on)},
 	{"busy_percent", VMWB_F_PCT, offsetof(struct vmw_faults, busy_percent)},
 	{"pinned_every", VMWB_F_U32, offsetof(struct vmw_faults, pinned_every)},
 	{"notneeded_percent", VMWB_F_PCT,
@@ -34,6 +42,72 @@ static const struct {
 	{"discard_every", VMWB_F_U32,
 	 offsetof(struct vmw_faults, discard_every)},
 };
+
+/*
+ * reset_on: "GET_TARGET+BATCHED_LOCK" (names as vmw_model_cmd_name gives
+ * them, any case), "all", or a number taken as the mask of 1 << cmd.
+ * START is refused: it is the guest's way out of a RESET, never faulted.
+ */
+static int vmwb_parse_cmds(const char *v, uint32_t *mask)
+{
+	char word[32];
+
+	*mask = 0;
+	if (!strcasecmp(v, "all")) {
+		*mask = VMW_RESET_ON_MASK;
+		return 0;
+	}
+	if (*v >= '0' && *v <= '9') {
+		char *end;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(v, &end,
+			     v[0] == '0' && (v[1] == 'x' || v[1] == 'X') ? 16
+									 : 10);
+		if (errno || *end || !n || (n & ~(unsigned long long)
+						       VMW_RESET_ON_MASK))
+			return -1;
+		*mask = (uint32_t)n;
+		return 0;
+	}
+	while (*v) {
+		size_t len = strcspn(v, "+");
+		unsigned cmd;
+
+		if (!len || len >= sizeof(word))
+			return -1;
+		memcpy(word, v, len);
+		word[len] = '\0';
+		for (cmd = 0; cmd < VMW_CMD_NR; cmd++)
+			if ((VMW_RESET_ON_MASK & (1u << cmd)) &&
+			    !strcasecmp(word, vmw_model_cmd_name(cmd)))
+				break;
+		if (cmd == VMW_CMD_NR)
+			return -1;
+		*mask |= 1u << cmd;
+		v += len;
+		if (*v == '+' && !*++v)
+			return -1; /* a trailing '+' */
+	}
+	return 0;
+}
+
+/* The reset_on mask as names joined by '+' (what the parser reads). */
+static size_t vmwb_format_cmds(uint32_t mask, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (mask == VMW_RESET_ON_MASK)
+		return (size_t)snprintf(buf, size, "all");
+	buf[0] = '\0';
+	for (unsigned cmd = 0; cmd < VMW_CMD_NR && n < size; cmd++)
+		if (mask & (1u << cmd))
+			n += (size_t)snprintf(buf + n, size - n, "%s%s",
+					      n ? "+" : "",
+					      vmw_model_cmd_name(cmd));
+	return n;
+}
 
 static int vmwb_fset(struct vmw_faults *f, size_t k, const char *v)
 {
@@ -50,6 +124,8 @@ static int vmwb_fset(struct vmw_faults *f, size_t k, const char *v)
 		*(bool *)(void *)field = on;
 		return 0;
 	}
+	if (vmwb_fkeys[k].type == VMWB_F_CMDS)
+		return vmwb_parse_cmds(v, (uint32_t *)(void *)field);
 	if (*v < '0' || *v > '9')
 		return -1;
 	errno = 0; /* decimal, or hex with 0x (never octal) */
@@ -87,6 +163,15 @@ void vmwb_format_faults(const struct vmw_faults *f, char *buf, size_t size)
 		}
 		if (!v || n >= size)
 			continue;
+		if (vmwb_fkeys[k].type == VMWB_F_CMDS) {
+			char names[160];
+
+			vmwb_format_cmds((uint32_t)v, names, sizeof(names));
+			n += (size_t)snprintf(buf + n, size - n, "%s%s=%s",
+					      n ? "," : "", vmwb_fkeys[k].name,
+					      names);
+			continue;
+		}
 		n += (size_t)snprintf(buf + n, size - n, "%s%s=%llu",
 				      n ? "," : "", vmwb_fkeys[k].name, v);
 	}
@@ -198,6 +283,13 @@ void vmwb_report(const struct vmwb *b)
 						      b->bridge_ns)
 			       : 0ull,
 		  n);
+	/* What a fault run must reconcile: the host's side of the balloon. */
+	util_note("vmware model state: faults=%llu locked=%llu target=%llu "
+		  "started=%d",
+		  (unsigned long long)vmw_model_faults_injected(b->model),
+		  (unsigned long long)vmw_model_locked_frames(b->model),
+		  (unsigned long long)vmw_model_target(b->model),
+		  vmw_model_started(b->model) ? 1 : 0);
 	for (unsigned i = 0; i < n; i++) {
 		util_sanitize(text, sizeof(text),
 			      vmw_model_finding(b->model, i),

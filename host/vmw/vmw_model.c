@@ -216,14 +216,30 @@ static uint32_t cap_needed(unsigned cmd)
 	}
 }
 
+/* Is this call's answer RESET? reset_on narrows it to chosen commands. */
+static bool reset_due(struct vmw_model *m, unsigned cmd)
+{
+	const struct vmw_faults *f = &m->cfg.faults;
+	uint64_t n = m->eligible_calls;
+
+	if (f->reset_on) {
+		if (!(f->reset_on & (1u << cmd)))
+			return false;
+		n = ++m->reset_on_calls;
+		if (!f->reset_every && !f->reset_percent)
+			return true;
+	}
+	return (f->reset_every && n % f->reset_every == 0) ||
+	       vmwm_percent(m, f->reset_percent);
+}
+
 /* Call-level faults: RESET forgets the balloon, BUSY changes nothing. */
-static uint32_t inject(struct vmw_model *m)
+static uint32_t inject(struct vmw_model *m, unsigned cmd)
 {
 	const struct vmw_faults *f = &m->cfg.faults;
 
 	m->eligible_calls++;
-	if ((f->reset_every && m->eligible_calls % f->reset_every == 0) ||
-	    vmwm_percent(m, f->reset_percent)) {
+	if (reset_due(m, cmd)) {
 		m->faults++;
 		vmwm_set_clear(m);
 		m->started = false;
@@ -265,7 +281,7 @@ static uint32_t dispatch(struct vmw_model *m, struct vmw_regs *r, unsigned cmd)
 			     vmwm_cmd_name(cmd), need, m->granted);
 		return VMW_ERROR_CMD_INVALID;
 	}
-	status = inject(m);
+	status = inject(m, cmd);
 	if (status != VMW_OK)
 		return status;
 	switch (cmd) {
@@ -394,6 +410,11 @@ uint64_t vmw_model_calls(const struct vmw_model *m, enum vmw_cmd cmd)
 uint64_t vmw_model_faults_injected(const struct vmw_model *m)
 {
 	return m->faults;
+}
+
+const char *vmw_model_cmd_name(unsigned cmd)
+{
+	return vmwm_cmd_name(cmd);
 }
 
 unsigned vmw_model_nr_findings(const struct vmw_model *m)

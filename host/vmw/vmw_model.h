@@ -33,6 +33,12 @@ struct vmw_faults {
 	uint64_t seed;
 	uint32_t reset_every;	   /* RESET on every Nth call (0: never) */
 	uint32_t reset_percent;	   /* or at random, % of calls */
+	/*
+	 * Bit (1u << cmd) for each command RESET may hit (0: any). With a
+	 * mask, reset_every counts only calls of those commands, and with
+	 * neither reset_every nor reset_percent every such call is RESET.
+	 */
+	uint32_t reset_on;
 	uint32_t busy_percent;	   /* BUSY on % of calls */
 	uint32_t pinned_every;	   /* PINNED for every Nth frame locked */
 	uint32_t notneeded_percent; /* NOTNEEDED for % of frames */
@@ -84,6 +90,12 @@ uint32_t vmw_model_granted_caps(const struct vmw_model *m);
 bool vmw_model_started(const struct vmw_model *m);
 uint64_t vmw_model_calls(const struct vmw_model *m, enum vmw_cmd cmd);
 uint64_t vmw_model_faults_injected(const struct vmw_model *m);
+
+/* "GET_TARGET", "BATCHED_2M_LOCK", ...: the protocol's name of cmd. */
+const char *vmw_model_cmd_name(unsigned cmd);
+
+/* Commands a RESET can be injected into (reset_on): not START, not 5. */
+#define VMW_RESET_ON_MASK (((1u << VMW_CMD_NR) - 1) & ~0x21u)
 
 /*
  * Findings: guest behaviour the protocol does not allow (unlocking a frame

@@ -29,6 +29,7 @@ struct vmw_model {
 
 	uint64_t calls[VMW_CMD_NR];
 	uint64_t eligible_calls; /* calls a RESET/BUSY may be injected into */
+	uint64_t reset_on_calls; /* of those, calls of a reset_on command */
 	uint64_t lock_tries;	 /* frames offered, for pinned_every */
 	uint64_t gets;		 /* GET_TARGETs, for the flapping target */
 	uint64_t faults;

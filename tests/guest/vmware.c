@@ -237,7 +237,8 @@ static void faults_pause(void)
 	char reply[CTL_LINE_MAX];
 
 	saved_faults[0] = '\0';
-	if (!ctl_connected() ||
+	/* Connect here: the first probe may come before any other request. */
+	if (!ctl_connect(2 * NSEC_PER_SEC) ||
 	    ctl_request("vmw-faults", NULL, reply, sizeof(reply), CTL_WAIT) !=
 		    CTL_OK ||
 	    !strcmp(reply, "none"))
