@@ -408,8 +408,12 @@ static void about(struct scen_prog *p, const char *s, unsigned len)
 		return;
 	for (i++; i < len && (s[i] == ' ' || s[i] == '#'); i++)
 		;
+	/* Blanks or '#' after a dropped control byte do not start it either. */
 	for (; i < len && n + 1 < sizeof(p->about); i++)
-		if ((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f)
+		if ((unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7f &&
+		    (n || s[i] != '#'))
+			p->about[n++] = s[i];
+		else if (n && s[i] == ' ')
 			p->about[n++] = s[i];
 	p->about[n] = '\0';
 }
