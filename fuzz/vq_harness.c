@@ -28,12 +28,12 @@
  *     arguments, the free descriptors and the broken state;
  *   - vq_num_free and vq_in_flight match our own bookkeeping, so no
  *     descriptor leaks or is freed twice;
- *   - vq_get_used returns only a token that is in flight (never one it was
- *     not given, never one twice) with len <= its writable bytes;
- *   - while the device is honest: tokens come back exactly in completion
- *     order with exactly the length written (clamped and counted when lax,
- *     a USED_LEN error when not), vq_more_used / vq_enable_cb agree with
- *     what is pending, and the queue never breaks for nothing;
+ *   - vq_get_used, vq_more_used and vq_enable_cb give exactly the answer
+ *     of the reference reader in fuzz/vq_oracle.c for the ring as it is
+ *     (which buffer, which length, clamped or not, or which error), and
+ *     a token comes back only if in flight, only once;
+ *   - while the device is honest: buffers come back in completion order
+ *     and the queue never breaks except for a too-long length;
  *   - the driver never writes the device's area (split used ring, packed
  *     device event area): a shadow copy must stay equal;
  *   - errors, the on_error callback, vq_is_broken and vq_last_error agree;
@@ -49,79 +49,45 @@
 
 #include "drivers/virtio/virtqueue.h"
 #include "fuzz/vq_harness.h"
+#include "fuzz/vq_harness_int.h"
 
-#define MAX_Q	256
-#define MAX_TOK (MAX_Q + 1) /* one always free, even with the ring full */
-#define MAX_SEG 8
-#define N_OPS	11
+struct harness h;
 
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "vq_harness: %s:%d: %s\n", __FILE__,   \
-				__LINE__, #c);                                 \
-			abort();                                               \
-		}                                                              \
-	} while (0)
-
-enum { T_FREE, T_AVAIL, T_DONE };
-
-struct tok {
-	int state;
-	uint32_t in_len;
-	uint16_t need; /* descriptors it took from the ring */
-	uint16_t head; /* split: head descriptor; packed: buffer id */
-};
-
-struct harness {
-	const uint8_t *p, *end;
-	bool packed;
-	unsigned size, indirect_max;
-	uint64_t features;
-	bool lax;
-	struct virtqueue vq;
-	uint8_t *ring, *shadow, *dev_area;
-	size_t ring_bytes, dev_bytes;
-	void *state, *ind;
-	struct vq_addrs a;
-
-	struct tok tok[MAX_TOK];
-	unsigned in_flight, desc_used;
-	uint16_t adds; /* split: what avail->idx must say */
-
-	/* The honest device's positions. */
-	uint16_t dev_used_idx; /* split, free-running */
-	uint16_t dev_used_pos; /* packed */
-	bool dev_used_wrap;
-	uint16_t drv_avail_pos; /* packed: where the driver writes next */
-	bool drv_avail_wrap;
-
-	/* Honest completions not yet harvested, in order. */
-	unsigned fifo[MAX_TOK], fifo_head, fifo_n;
-	uint32_t fifo_len[MAX_TOK];
-
-	bool lied, was_broken;
-	uint64_t clamped;
-	unsigned notifies, err_calls;
-};
-
-static struct harness h;
-static uint8_t bufmem[MAX_SEG * 64];
-
-static uint8_t in8(void)
+uint8_t vqh_in8(void)
 {
 	return h.p < h.end ? *h.p++ : 0;
 }
 
-static uint16_t in16(void)
+uint16_t vqh_in16(void)
 {
-	return (uint16_t)(in8() | in8() << 8);
+	uint16_t lo = vqh_in8(); /* two statements: a fixed byte order */
+
+	return (uint16_t)(lo | vqh_in8() << 8);
 }
 
-static uint32_t in32(void)
+uint32_t vqh_in32(void)
 {
-	return in16() | (uint32_t)in16() << 16;
+	uint32_t lo = vqh_in16();
+
+	return lo | (uint32_t)vqh_in16() << 16;
 }
+
+unsigned vqh_pick_tok(int state, unsigned k)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < MAX_TOK; i++)
+		if (h.tok[i].state == state)
+			n++;
+	if (!n)
+		return MAX_TOK;
+	k %= n;
+	for (unsigned i = 0; i < MAX_TOK; i++)
+		if (h.tok[i].state == state && !k--)
+			return i;
+	return MAX_TOK;
+}
+static uint8_t bufmem[MAX_SEG * 64];
 
 static void on_notify(void *ctx, struct virtqueue *vq)
 {
@@ -135,29 +101,6 @@ static void on_error(void *ctx, struct virtqueue *vq, int err, const char *msg)
 	CHECK(err > VQ_ERR_NONE && err < VQ_ERR_COUNT);
 	CHECK(msg && msg[0]);
 	h.err_calls++;
-}
-
-/* Device-side stores: keep the shadow of the device area in step. */
-static void dev_write(void *dst, const void *src, size_t n)
-{
-	uint8_t *d = dst;
-
-	CHECK(d >= h.ring && d + n <= h.ring + h.ring_bytes);
-	memcpy(d, src, n);
-	/* Byte by byte: a raw store may straddle the area's edge. */
-	for (size_t i = 0; i < n; i++)
-		if (d + i >= h.dev_area && d + i < h.dev_area + h.dev_bytes)
-			h.shadow[d + i - h.dev_area] = d[i];
-}
-
-static void dev_w16(void *dst, uint16_t v)
-{
-	dev_write(dst, &v, 2);
-}
-
-static void dev_w32(void *dst, uint32_t v)
-{
-	dev_write(dst, &v, 4);
 }
 
 static void q_setup(void)
@@ -198,7 +141,8 @@ static void q_setup(void)
 	h.dev_used_idx = 0;
 	h.dev_used_pos = h.drv_avail_pos = 0;
 	h.dev_used_wrap = h.drv_avail_wrap = true;
-	h.fifo_head = h.fifo_n = 0;
+	h.done_seq = 0;
+	vqo_init(&h.o, &h.a, h.lax);
 	h.lied = h.was_broken = false;
 	h.clamped = 0;
 	h.notifies = h.err_calls = 0;
@@ -224,24 +168,7 @@ static void check_state(void)
 		CHECK(!h.was_broken); /* broken is for good */
 	}
 	h.was_broken = broken;
-	if (!h.lied)
-		CHECK(h.vq.len_clamped == h.clamped);
-}
-
-static unsigned pick_tok(int state, unsigned k)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < MAX_TOK; i++)
-		if (h.tok[i].state == state)
-			n++;
-	if (!n)
-		return MAX_TOK;
-	k %= n;
-	for (unsigned i = 0; i < MAX_TOK; i++)
-		if (h.tok[i].state == state && !k--)
-			return i;
-	return MAX_TOK;
+	CHECK(h.vq.len_clamped == h.clamped);
 }
 
 /* A new buffer's head (split) or id (packed) must not be one in flight. */
@@ -255,8 +182,9 @@ static void check_head_unique(unsigned self, uint16_t head)
 
 static void op_add(void)
 {
-	unsigned n_out = in8() % 4, n_in = in8() % 4, flags = in8() % 4;
-	unsigned n = n_out + n_in, t = pick_tok(T_FREE, 0), need = 0;
+	unsigned n_out = vqh_in8() % 4, n_in = vqh_in8() % 4,
+		 flags = vqh_in8() % 4;
+	unsigned n = n_out + n_in, t = vqh_pick_tok(T_FREE, 0), need = 0;
 	struct vq_buf bufs[MAX_SEG];
 	uint64_t in_len = 0;
 	bool can_ind, ind;
@@ -264,7 +192,7 @@ static void op_add(void)
 
 	for (unsigned i = 0; i < n; i++) {
 		bufs[i].addr = bufmem + 64 * i;
-		bufs[i].len = in8() == 0xFF ? in32() : in16();
+		bufs[i].len = vqh_in8() == 0xFF ? vqh_in32() : vqh_in16();
 		if (i >= n_out)
 			in_len += bufs[i].len;
 	}
@@ -331,130 +259,70 @@ static void op_kick(void)
 		CHECK(!r);
 }
 
-/* The device returns one available buffer, in any order. */
-static void op_complete(void)
+static bool look(uint16_t head, uint32_t *in_len)
 {
-	unsigned t = pick_tok(T_AVAIL, in8());
-	uint8_t sel = in8();
-	uint32_t len;
-	struct tok *k;
-
-	if (t == MAX_TOK)
-		return;
-	k = &h.tok[t];
-	if (sel == 0xFF && k->in_len < UINT32_MAX)
-		len = k->in_len + 1 + in8() % (UINT32_MAX - k->in_len);
-	else
-		len = (uint32_t)(in32() % ((uint64_t)k->in_len + 1));
-
-	if (h.packed) {
-		struct vring_packed_desc *d =
-			&h.vq.r.packed.desc[h.dev_used_pos];
-		uint16_t f = h.dev_used_wrap ? VRING_PACKED_DESC_F_AVAIL |
-						       VRING_PACKED_DESC_F_USED
-					     : 0;
-
-		dev_w16(&d->id, k->head);
-		dev_w32(&d->len, len);
-		dev_w16(&d->flags, f); /* last: publishes the entry */
-		h.dev_used_pos = (uint16_t)(h.dev_used_pos + k->need);
-		if (h.dev_used_pos >= h.size) {
-			h.dev_used_pos = (uint16_t)(h.dev_used_pos - h.size);
-			h.dev_used_wrap = !h.dev_used_wrap;
+	for (unsigned i = 0; i < MAX_TOK; i++) {
+		if (h.tok[i].state != T_FREE && h.tok[i].head == head) {
+			*in_len = h.tok[i].in_len;
+			return true;
 		}
-	} else {
-		struct vring_used *u = h.vq.r.split.used;
-		struct vring_used_elem *e =
-			&u->ring[h.dev_used_idx & (h.size - 1)];
-
-		dev_w32(&e->id, k->head);
-		dev_w32(&e->len, len);
-		h.dev_used_idx++;
-		dev_w16(&u->idx, h.dev_used_idx);
 	}
-	k->state = T_DONE;
-	h.fifo[(h.fifo_head + h.fifo_n) % MAX_TOK] = t;
-	h.fifo_len[(h.fifo_head + h.fifo_n) % MAX_TOK] = len;
-	h.fifo_n++;
+	return false;
 }
 
-/* Arbitrary bytes anywhere in the ring memory. */
-static void op_raw(void)
+/* The honestly completed buffer the device returned first, or MAX_TOK. */
+static unsigned oldest_done(void)
 {
-	size_t width = in8() & 1 ? 4 : 2;
-	size_t off = (in16() % (h.ring_bytes - width + 1)) & ~(size_t)1;
+	unsigned best = MAX_TOK;
 
-	if (width == 4)
-		dev_w32(h.ring + off, in32());
-	else
-		dev_w16(h.ring + off, in16());
-	h.lied = true;
-}
-
-/* Legal device wishes: kick suppression and its event index. */
-static void op_wish(void)
-{
-	uint8_t what = in8();
-
-	if (h.packed) {
-		dev_w32(h.vq.r.packed.device, in32());
-	} else if (what & 1) {
-		dev_w16(&h.vq.r.split.used->flags, in16());
-	} else {
-		struct vring_used *u = h.vq.r.split.used;
-
-		dev_w16(&u->ring[h.size], in16()); /* avail_event */
-	}
-}
-
-static void fifo_pop(void)
-{
-	h.fifo_head = (h.fifo_head + 1) % MAX_TOK;
-	h.fifo_n--;
+	for (unsigned i = 0; i < MAX_TOK; i++)
+		if (h.tok[i].state == T_DONE &&
+		    (best == MAX_TOK || h.tok[i].seq < h.tok[best].seq))
+			best = i;
+	return best;
 }
 
 static void op_get(void)
 {
 	bool broken = vq_is_broken(&h.vq);
-	uint64_t clamped = h.vq.len_clamped;
+	struct vqo_expect e;
 	uint32_t len = 0xA5A5A5A5;
-	void *p = vq_get_used(&h.vq, &len);
-	uintptr_t off = (uintptr_t)p - (uintptr_t)h.tok;
-	unsigned t = (unsigned)(off / sizeof(h.tok[0]));
+	unsigned t, first = oldest_done();
+	uintptr_t off;
+	void *p;
 
-	if (!p) {
-		if (broken || h.lied)
-			return;
-		if (!h.fifo_n) {
-			CHECK(!vq_is_broken(&h.vq));
-			return;
-		}
-		/* Honest but too long, without lax: the only excuse. */
-		t = h.fifo[h.fifo_head];
-		CHECK(h.fifo_len[h.fifo_head] > h.tok[t].in_len && !h.lax);
-		CHECK(vq_is_broken(&h.vq));
-		CHECK(vq_last_error(&h.vq) == VQ_ERR_USED_LEN);
-		h.lied = true; /* the queue is dead; stop predicting */
+	vqo_predict(&h.o, h.in_flight, look, &e);
+	p = vq_get_used(&h.vq, &len);
+	off = (uintptr_t)p - (uintptr_t)h.tok;
+	t = (unsigned)(off / sizeof(h.tok[0]));
+	if (broken) {
+		CHECK(!p);
 		return;
 	}
-	CHECK(!broken);
-	CHECK(off < sizeof(h.tok) && off % sizeof(h.tok[0]) == 0);
-	CHECK(h.tok[t].state != T_FREE);
-	CHECK(len <= h.tok[t].in_len);
 	if (!h.lied) {
-		uint32_t want;
-
-		CHECK(h.fifo_n && h.fifo[h.fifo_head] == t);
-		want = h.fifo_len[h.fifo_head];
-		if (want > h.tok[t].in_len) {
-			CHECK(h.lax);
-			want = h.tok[t].in_len;
-			h.clamped++;
-			CHECK(h.vq.len_clamped == clamped + 1);
-		}
-		CHECK(len == want);
-		fifo_pop();
+		/* An honest device: the first completion, or a too-long
+		 * length refused; never an error out of nothing. */
+		CHECK(e.err == VQ_ERR_NONE || e.err == VQ_ERR_USED_LEN);
+		CHECK(e.got == (first != MAX_TOK) || e.err);
+		if (e.got)
+			CHECK(h.tok[first].head == e.head);
 	}
+	if (e.err) {
+		CHECK(!p && vq_is_broken(&h.vq));
+		CHECK(vq_last_error(&h.vq) == e.err);
+		return;
+	}
+	CHECK(!vq_is_broken(&h.vq));
+	if (!e.got) {
+		CHECK(!p);
+		return;
+	}
+	CHECK(p);
+	CHECK(off < sizeof(h.tok) && off % sizeof(h.tok[0]) == 0);
+	CHECK(h.tok[t].state != T_FREE && h.tok[t].head == e.head);
+	CHECK(len == e.len && len <= h.tok[t].in_len);
+	h.clamped += e.clamped;
+	vqo_advance(&h.o, h.tok[t].need);
 	h.tok[t].state = T_FREE;
 	h.in_flight--;
 	h.desc_used -= h.tok[t].need;
@@ -462,22 +330,18 @@ static void op_get(void)
 
 static void op_more(void)
 {
-	bool r = vq_more_used(&h.vq);
+	bool broken = vq_is_broken(&h.vq);
+	bool want = !broken && vqo_more_used(&h.o, h.in_flight);
 
-	if (vq_is_broken(&h.vq))
-		CHECK(!r);
-	else if (!h.lied)
-		CHECK(r == (h.fifo_n > 0));
+	CHECK(vq_more_used(&h.vq) == want);
 }
 
 static void op_enable(void)
 {
-	bool broken = vq_is_broken(&h.vq), r = vq_enable_cb(&h.vq);
+	bool broken = vq_is_broken(&h.vq);
+	bool want = broken || !vqo_more_used(&h.o, h.in_flight);
 
-	if (broken)
-		CHECK(r);
-	else if (!h.lied)
-		CHECK(r == (h.fifo_n == 0));
+	CHECK(vq_enable_cb(&h.vq) == want);
 }
 
 /* Device reset: every buffer still in flight comes back exactly once. */
@@ -559,7 +423,7 @@ void vqh_run(const uint8_t *data, size_t size, int packed)
 	check_state();
 
 	while (h.p < h.end) {
-		switch (in8() % N_OPS) {
+		switch (vqh_in8() % N_OPS) {
 		case 0:
 		case 1:
 			op_add();
@@ -568,13 +432,13 @@ void vqh_run(const uint8_t *data, size_t size, int packed)
 			op_kick();
 			break;
 		case 3:
-			op_complete();
+			vqd_complete();
 			break;
 		case 4:
-			op_raw();
+			vqd_raw();
 			break;
 		case 5:
-			op_wish();
+			vqd_wish();
 			break;
 		case 6:
 			op_get();
