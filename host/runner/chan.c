@@ -29,6 +29,7 @@ int chan_init(struct chan *c, const char *com2_path, const char *qmp_path,
 	c->start_ms = now;
 	c->com2_fd = -1;
 	c->com2_done = !com2_path;
+	c->service_ms = CHAN_SERVICE_MS;
 	ctl_init(&c->ctl, c);
 	c->ctl.qmp = &c->qmp;
 	c->ctl.sync_events = chan_sync_events;
@@ -103,6 +104,7 @@ static void chan_com2_close(struct chan *c)
 	close(c->com2_fd);
 	c->com2_fd = -1;
 	c->com2_done = true;
+	c->pend_len = 0;
 }
 
 static void chan_flush(struct chan *c)
@@ -145,10 +147,50 @@ static int chan_on_request(void *ctx, char *line, size_t len, bool cut)
 	return 0;
 }
 
+bool chan_busy(const struct chan *c)
+{
+	return c->com2_fd >= 0 && c->pend_len;
+}
+
+static bool chan_over_budget(const struct chan *c)
+{
+	return util_now_ms() - c->now >= c->service_ms;
+}
+
+/*
+ * Hands data to the line splitter one line at a time. When this pass's
+ * time is spent, the rest is kept in pend (data may point into it) and
+ * false is returned.
+ */
+static bool chan_feed(struct chan *c, const char *data, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(data, '\n', n);
+		size_t k = nl ? (size_t)(nl - data) + 1 : n;
+
+		lbuf_feed(&c->com2_in, data, k, chan_on_request, c);
+		data += k;
+		n -= k;
+		if (n && chan_over_budget(c)) {
+			memmove(c->pend, data, n);
+			c->pend_len = n;
+			return false;
+		}
+	}
+	return true;
+}
+
 static void chan_com2_read(struct chan *c)
 {
-	char buf[4096];
+	char buf[CHAN_IN_CHUNK];
 
+	if (c->pend_len) {
+		size_t n = c->pend_len;
+
+		c->pend_len = 0;
+		if (!chan_feed(c, c->pend, n))
+			return;
+	}
 	for (;;) {
 		ssize_t n = read(c->com2_fd, buf, sizeof(buf));
 
@@ -161,7 +203,9 @@ static void chan_com2_read(struct chan *c)
 			chan_com2_close(c);
 			return;
 		}
-		lbuf_feed(&c->com2_in, buf, (size_t)n, chan_on_request, c);
+		/* the rest stays in the socket, and poll says so next pass */
+		if (!chan_feed(c, buf, (size_t)n) || chan_over_budget(c))
+			return;
 	}
 }
 
@@ -212,6 +256,15 @@ static void chan_sync_events(struct ctl *ctl)
 	chan_events(c);
 }
 
+static bool chan_revents(const struct chan *c, const struct pollfd *fds,
+			 int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i].fd == c->com2_fd && fds[i].revents)
+			return true;
+	return false;
+}
+
 void chan_service(struct chan *c, const struct pollfd *fds, int n, uint64_t now)
 {
 	c->now = now;
@@ -219,7 +272,8 @@ void chan_service(struct chan *c, const struct pollfd *fds, int n, uint64_t now)
 		if (!fds[i].revents)
 			continue;
 		if (fds[i].fd == c->com2_fd) {
-			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+			if (c->pend_len ||
+			    (fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				chan_com2_read(c);
 			if (c->com2_fd >= 0)
 				chan_flush(c);
@@ -234,6 +288,9 @@ void chan_service(struct chan *c, const struct pollfd *fds, int n, uint64_t now)
 			}
 		}
 	}
+	/* requests left over from the last pass, with nothing new to read */
+	if (chan_busy(c) && !chan_revents(c, fds, n))
+		chan_com2_read(c);
 	chan_events(c);
 	ctl_tick(&c->ctl, now);
 	if (c->com2_fd >= 0 && c->out_len)

@@ -19,6 +19,14 @@
 #define CHAN_RETRY_MS	20
 #define CHAN_QMP_MS	2000  /* QMP handshake and commands */
 #define CHAN_OUT_MAX	16384 /* unsent control answers */
+#define CHAN_IN_CHUNK	4096  /* COM2 bytes read at a time */
+/*
+ * Time for control requests in one pass of the runner's loop. A request
+ * that needs a QEMU which does not answer can wait CTL_QMP_MS; past this
+ * budget the rest waits for the next pass, so the loop still reads COM1
+ * and keeps its deadline.
+ */
+#define CHAN_SERVICE_MS 200
 
 struct chan {
 	const char *com2_path; /* NULL: no COM2 */
@@ -29,6 +37,9 @@ struct chan {
 	int com2_fd;	/* -1: not connected */
 	bool com2_done; /* closed, or gave up connecting */
 	struct lbuf com2_in;
+	char pend[CHAN_IN_CHUNK]; /* read, not yet handled (budget spent) */
+	size_t pend_len;
+	unsigned service_ms; /* CHAN_SERVICE_MS; tests may lower it */
 	char out[CHAN_OUT_MAX];
 	size_t out_len;
 	unsigned long out_dropped;
@@ -50,6 +61,9 @@ bool chan_pending(const struct chan *c);
 
 /* Adds this channel's descriptors to fds (room for 2); returns how many. */
 int chan_pollfds(const struct chan *c, struct pollfd *fds);
+
+/* True if requests already read wait for the next pass: poll no longer. */
+bool chan_busy(const struct chan *c);
 
 /* Services the descriptors chan_pollfds added (after poll). */
 void chan_service(struct chan *c, const struct pollfd *fds, int n,

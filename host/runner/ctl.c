@@ -357,6 +357,12 @@ size_t ctl_handle(struct ctl *c, const char *line, size_t len, bool cut,
 	} else {
 		reason = v->fn(c, &r, payload, sizeof(payload));
 	}
+	/* a guest that keeps sending garbage must not flood stdout */
+	if (note[0] && ++c->notes > CTL_NOTES_MAX)
+		note[0] = '\0';
+	else if (note[0] && c->notes == CTL_NOTES_MAX)
+		util_appendf(note, note_size,
+			     " (%d notes; more are not shown)", CTL_NOTES_MAX);
 	if (reason) {
 		c->errors++;
 		n = snprintf(answer, answer_size, "PP! %lu err %s", r.id,

@@ -19,6 +19,7 @@
 #define CTL_RATE_LIMIT	200 /* requests per second */
 #define CTL_ANSWER_SIZE (CTL_MAX_LINE + 64)
 #define CTL_NOTE_SIZE	200
+#define CTL_NOTES_MAX	20 /* notes on bad requests shown per run */
 #define CTL_VERSION	"pinprick-run 0.1"
 /*
  * The guest reads at most CTL_MAX_LINE - 1 characters before the '\n' and
@@ -71,6 +72,7 @@ struct ctl {
 	uint64_t window_start_ms; /* rate limiting: fixed 1 s windows */
 	unsigned window_count;
 	unsigned long requests, errors;
+	unsigned long notes; /* notes on bad requests, shown or not */
 	/*
 	 * Lines before the guest's first well-formed request: firmware that
 	 * writes its console to every serial port (OVMF does) is not a

@@ -14,6 +14,10 @@ int lbuf_init(struct lbuf *lb, size_t max)
 	lb->max = max;
 	lb->len = 0;
 	lb->skipping = false;
+	lb->cur_cut = false;
+	lb->cur_bytes = 0;
+	lb->cut_lines = 0;
+	lb->longest_cut = 0;
 	return lb->buf ? 0 : -1;
 }
 
@@ -22,6 +26,18 @@ void lbuf_free(struct lbuf *lb)
 	free(lb->buf);
 	lb->buf = NULL;
 	lb->len = 0;
+}
+
+/* The current line has ended: count it if it was cut. */
+static void lbuf_line_done(struct lbuf *lb)
+{
+	if (lb->cur_cut) {
+		lb->cut_lines++;
+		if (lb->cur_bytes > lb->longest_cut)
+			lb->longest_cut = lb->cur_bytes;
+	}
+	lb->cur_cut = false;
+	lb->cur_bytes = 0;
 }
 
 static int lbuf_emit(struct lbuf *lb, bool cut, lbuf_line_fn fn, void *ctx)
@@ -42,6 +58,7 @@ int lbuf_feed(struct lbuf *lb, const char *data, size_t n, lbuf_line_fn fn,
 		size_t room = lb->max - lb->len;
 		int rc = 0;
 
+		lb->cur_bytes += chunk;
 		if (lb->skipping) {
 			if (nl)
 				lb->skipping = false;
@@ -49,6 +66,7 @@ int lbuf_feed(struct lbuf *lb, const char *data, size_t n, lbuf_line_fn fn,
 			memcpy(lb->buf + lb->len, data, room);
 			lb->len += room;
 			lb->skipping = !nl;
+			lb->cur_cut = true;
 			rc = lbuf_emit(lb, true, fn, ctx);
 		} else {
 			memcpy(lb->buf + lb->len, data, chunk);
@@ -56,8 +74,10 @@ int lbuf_feed(struct lbuf *lb, const char *data, size_t n, lbuf_line_fn fn,
 			if (nl)
 				rc = lbuf_emit(lb, false, fn, ctx);
 		}
-		if (nl)
+		if (nl) {
+			lbuf_line_done(lb);
 			chunk++;
+		}
 		data += chunk;
 		n -= chunk;
 		if (rc)
@@ -69,6 +89,7 @@ int lbuf_feed(struct lbuf *lb, const char *data, size_t n, lbuf_line_fn fn,
 int lbuf_flush(struct lbuf *lb, lbuf_line_fn fn, void *ctx)
 {
 	lb->skipping = false;
+	lbuf_line_done(lb);
 	if (!lb->len)
 		return 0;
 	return lbuf_emit(lb, false, fn, ctx);

@@ -23,6 +23,11 @@ struct lbuf {
 	size_t max;
 	size_t len;
 	bool skipping; /* inside the dropped tail of a cut line */
+	/* how much was cut, so that the runner can say so */
+	bool cur_cut;		/* the current line was delivered cut */
+	unsigned long long cur_bytes;	/* bytes of the current line so far */
+	unsigned long cut_lines;	/* lines delivered cut, ended */
+	unsigned long long longest_cut; /* the longest of them, in bytes */
 };
 
 /* 0, or -1 if the buffer cannot be allocated. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "host/runner/gcov_rec.h"
@@ -368,6 +369,16 @@ static bool main_reports(struct run *r, int exit_code)
 	return bad;
 }
 
+/* The runner's own peak memory (after the reports, its largest step),
+ * so that tests can hold it to a bound whatever the guest sent. */
+static void main_peak_rss(void)
+{
+	struct rusage ru;
+
+	if (!getrusage(RUSAGE_SELF, &ru))
+		util_note("runner peak RSS %ld KiB", ru.ru_maxrss);
+}
+
 static int main_run(struct run *r)
 {
 	const char *env_max = getenv("PINPRICK_RUN_LOG_MAX");
@@ -414,6 +425,8 @@ static int main_run(struct run *r)
 	if (main_reports(r, v.exit))
 		main_demote(&v, "every check passed, but a report could not "
 				"be written (why is on stderr)");
+	if (r->o.verbose)
+		main_peak_rss();
 	main_report(r, &v);
 	if (r->o.results && verd_write_results(r->o.results, &r->tap, v.exit))
 		fprintf(stderr, "pinprick-run: cannot write %s: %s\n",

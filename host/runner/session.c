@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -31,6 +32,8 @@ struct sess {
 	int sig_fd;
 	int log_fd;
 	uint64_t log_bytes;
+	bool log_mid_line; /* the log does not end in '\n' */
+	unsigned long cut_notes;
 	struct lbuf com1, qerr;
 	bool com1_eof, err_eof;
 	uint64_t deadline;
@@ -136,8 +139,11 @@ static int sess_com1_line(void *ctx, char *line, size_t len, bool cut)
 		fputc('\n', stdout);
 		fflush(stdout);
 	}
-	if (cut)
-		util_note("line cut at %d bytes", SESS_LINE_MAX);
+	if (cut && s->cut_notes++ < SESS_CUT_NOTES)
+		util_note("line cut at %d bytes%s", SESS_LINE_MAX,
+			  s->cut_notes == SESS_CUT_NOTES
+				  ? " (more cut lines are only counted)"
+				  : "");
 	if (verd_exit_line(text, &n))
 		s->out->vin.exit_line = n;
 	sess_observe(s, text);
@@ -215,6 +221,8 @@ static void sess_read_com1(struct sess *s)
 			s->log_fd = -1;
 		}
 		s->log_bytes += len;
+		if (len)
+			s->log_mid_line = buf[len - 1] != '\n';
 		lbuf_feed(&s->com1, buf, len, sess_com1_line, s);
 		if ((size_t)n > len) {
 			util_note("serial output reached the %llu byte log "
@@ -311,6 +319,8 @@ static int sess_timeout(const struct sess *s, uint64_t now)
 	    s->next_sample - now < ms)
 		ms = s->next_sample - now;
 
+	if (chan_busy(&s->chan))
+		return 0; /* control requests wait from the last pass */
 	if ((chan_pending(&s->chan) ||
 	     (s->cfg->vmw && vmwb_pending(s->cfg->vmw))) &&
 	    !s->qp.reaped && ms > CHAN_RETRY_MS)
@@ -426,6 +436,53 @@ static int sess_setup(struct sess *s, const struct qemu_cmd *cmd)
 	return 0;
 }
 
+/*
+ * A note of the runner's at the end of the raw log, as a TAP comment, so
+ * that the log alone says why it ends where it does. On a new line if
+ * the guest's last one was unfinished; a few hundred bytes past the cap.
+ */
+static void sess_log_note(struct sess *s, const char *fmt, ...)
+{
+	char line[320];
+	va_list ap;
+	int n = snprintf(line, sizeof(line), "%s# pinprick-run: ",
+			 s->log_mid_line ? "\n" : "");
+
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	strcat(line, "\n");
+	if (s->log_fd >= 0 && util_write_all(s->log_fd, line, strlen(line)))
+		util_note("cannot write the log: %s", strerror(errno));
+	s->log_mid_line = false;
+}
+
+/* What the runner did to this run, in the log (and on stdout if new). */
+static void sess_log_trailer(struct sess *s)
+{
+	const struct lbuf *lb = &s->com1;
+
+	if (lb->cut_lines) {
+		util_note("%lu guest line(s) longer than %d bytes were cut; "
+			  "the longest had %llu bytes",
+			  lb->cut_lines, SESS_LINE_MAX, lb->longest_cut);
+		sess_log_note(s,
+			      "%lu guest line(s) longer than %d bytes were "
+			      "cut; the longest had %llu bytes",
+			      lb->cut_lines, SESS_LINE_MAX, lb->longest_cut);
+	}
+	if (s->out->vin.log_overflow)
+		sess_log_note(s, "log cap of %llu bytes reached; QEMU stopped",
+			      (unsigned long long)s->cfg->log_max);
+	if (s->out->vin.timed_out)
+		sess_log_note(s,
+			      "timeout after %u s; QEMU stopped; the log "
+			      "holds all the guest sent until then",
+			      s->cfg->timeout_s);
+	if (s->out->vin.interrupted)
+		sess_log_note(s, "interrupted by a signal; QEMU killed");
+}
+
 int sess_run(const struct sess_cfg *cfg, const struct qemu_cmd *cmd,
 	     struct tapp *tap, struct sess_out *out)
 {
@@ -448,6 +505,7 @@ int sess_run(const struct sess_cfg *cfg, const struct qemu_cmd *cmd,
 		s.t0 = s.next_sample = util_now_ms();
 		sess_loop(&s);
 		lbuf_flush(&s.com1, sess_com1_line, &s);
+		sess_log_trailer(&s);
 		out->vin.reaped = s.qp.reaped;
 		out->vin.wstatus = s.qp.wstatus;
 	}

@@ -23,6 +23,7 @@
 #define SESS_KILL_MS	2000	      /* between quit, TERM, KILL */
 #define SESS_QBAL_MS	200	      /* query-balloon for the timeline */
 #define SESS_QBAL_SLOW	3	      /* late answers before giving up */
+#define SESS_CUT_NOTES	8	      /* cut COM1 lines noted one by one */
 
 struct sess_cfg {
 	const char *log_path;

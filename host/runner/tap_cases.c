@@ -14,7 +14,9 @@ struct tcase *tcases_add(struct tcases *s, const char *suite)
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 
-		if (cap > TCASE_MAX || !(c = realloc(s->c, cap * sizeof(*c)))) {
+		if (cap > TCASE_MAX)
+			cap = TCASE_MAX;
+		if (cap <= s->n || !(c = realloc(s->c, cap * sizeof(*c)))) {
 			s->dropped++;
 			return NULL;
 		}
@@ -28,12 +30,15 @@ struct tcase *tcases_add(struct tcases *s, const char *suite)
 	return c;
 }
 
-static void append_text(struct tcase *c, const char *line, size_t len)
+static void append_text(struct tcases *s, struct tcase *c, const char *line,
+			size_t len)
 {
 	char *t;
 
-	if (c->text_len + len + 2 > TCASE_TEXT)
+	if (c->text_len + len + 2 > TCASE_TEXT ||
+	    s->text_total + len + 2 > TCASE_TEXT_TOTAL)
 		return;
+	s->text_total += len + 1 + !c->text_len;
 	t = realloc(c->text, c->text_len + len + 2);
 	if (!t)
 		return;
@@ -123,7 +128,7 @@ void tcases_line(struct tcases *s, const char *line)
 		if (!strcmp(p, "..."))
 			s->in_yaml = false;
 		else if (s->yaml_owner) {
-			append_text(s->yaml_owner, p, strlen(p));
+			append_text(s, s->yaml_owner, p, strlen(p));
 			take_clause(s->yaml_owner, p);
 		}
 		return;

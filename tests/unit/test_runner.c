@@ -1905,6 +1905,22 @@ static long file_size(const char *path)
 	return stat(path, &st) ? -1 : (long)st.st_size;
 }
 
+/* Does the file end with text? (the runner's trailer notes in the log) */
+static bool file_ends_with(const char *path, const char *text)
+{
+	char buf[512];
+	size_t len = strlen(text);
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = len < sizeof(buf) && !fseek(f, -(long)len, SEEK_END) &&
+	     fread(buf, 1, len, f) == len && !memcmp(buf, text, len);
+	fclose(f);
+	return ok;
+}
+
 static void test_session_end_to_end(void)
 {
 	static struct sess_out out;
@@ -1950,6 +1966,10 @@ static void test_session_end_to_end(void)
 	UT_CHECK_EQ(v.exit, 3);
 	UT_CHECK(out.vin.timed_out);
 	UT_CHECK(util_now_ms() - t0 < 4000);
+	/* the log is kept, and says why it ends there */
+	UT_CHECK(file_ends_with(log, "1..1\n# pinprick-run: timeout after 1 s; "
+				     "QEMU stopped; the log holds all the "
+				     "guest sent until then\n"));
 
 	/* a flood: the log is capped, QEMU stopped, the run is an error */
 	t0 = util_now_ms();
@@ -1957,7 +1977,10 @@ static void test_session_end_to_end(void)
 		20, 100000, &out, &v, log);
 	UT_CHECK_EQ(v.exit, 5);
 	UT_CHECK(out.vin.log_overflow);
-	UT_CHECK_EQ(file_size(log), 100000);
+	/* the cap, then the runner's note on a line of its own */
+	UT_CHECK(file_size(log) > 100000 && file_size(log) < 100000 + 200);
+	UT_CHECK(file_ends_with(log, "\n# pinprick-run: log cap of 100000 "
+				     "bytes reached; QEMU stopped\n"));
 	UT_CHECK(util_now_ms() - t0 < 10000);
 
 	/* an over-long line is cut for TAP but logged whole */
@@ -1966,7 +1989,14 @@ static void test_session_end_to_end(void)
 		"printf '\\nok 1\\n'; exit 33",
 		10, 1 << 20, &out, &v, log);
 	UT_CHECK_EQ(v.exit, 0);
-	UT_CHECK_EQ(file_size(log), 20 + 10000 + 6);
+	{
+		const char *note = "# pinprick-run: 1 guest line(s) longer than "
+				   "4096 bytes were cut; the longest had "
+				   "10000 bytes\n";
+
+		UT_CHECK_EQ(file_size(log), 20 + 10000 + 6 + strlen(note));
+		UT_CHECK(file_ends_with(log, note));
+	}
 
 	/* --gcov: the dump sees every COM1 line, numbered as in the log */
 	{
