@@ -238,6 +238,45 @@ else
 fi
 expect_run "a hung guest is timed out by the runner" 3 \
 	--profile microvm --append "suite=selftest-hang" --timeout 4 --log "$logs/selftest-hang.log"
+# A hostile guest (issue 10, docs/robustness.md): a 1 MiB line and raw
+# bytes on COM1, garbage, an over-long request and a 600-request flood on
+# COM2. Its own checks pass only if the runner refused as documented and
+# answered again after the flood; the runner's peak memory stays bounded.
+expect_run "a hostile guest (1 MiB line, COM2 garbage and flood) passes its checks" 0 \
+	--profile pc --append "suite=selftest-hostile" --verbose \
+	--log "$logs/selftest-hostile.log" --junit "$logs/selftest-hostile.junit.xml"
+hostile_rss=$(sed -n 's/^# pinprick-run: runner peak RSS \([0-9]*\) KiB$/\1/p' "$logs/expect.out")
+if grep -q '^# pinprick-run: line cut at 4096 bytes' "$logs/expect.out" &&
+	grep -q '^# pinprick-run: 1 guest line(s) longer than 4096 bytes were cut; the longest had 1048522 bytes$' "$logs/selftest-hostile.log" &&
+	grep -q '^    ok 1 - a 1048523-byte line went out whole' "$logs/selftest-hostile.log" &&
+	grep -q '^    ok 2 - a line of raw bytes' "$logs/selftest-hostile.log"; then
+	pass "the runner cuts a 1 MiB line, says so in its output and the log, and counts the checks after it"
+else
+	fail "cut line not reported or checks after it lost (see $logs/selftest-hostile.log)"
+fi
+if grep -q "^    ok [0-9]* - a garbage line is answered 'PP! 0 err malformed'" "$logs/selftest-hostile.log" &&
+	grep -q "^    ok [0-9]* - a [0-9]*-byte request is refused 'err line-too-long'" "$logs/selftest-hostile.log" &&
+	grep -q '^    ok [0-9]* - the flood is rate-limited: [1-9][0-9]* refused' "$logs/selftest-hostile.log" &&
+	grep -q '^    ok [0-9]* - the runner answers a normal request after the flood' "$logs/selftest-hostile.log"; then
+	pass "the guest sees malformed, line-too-long and rate-limited refusals, then a normal answer"
+else
+	fail "control-channel refusals not seen by the guest (see $logs/selftest-hostile.log)"
+fi
+if [[ -n $hostile_rss && $hostile_rss -lt 65536 ]]; then
+	pass "the runner's peak RSS under the hostile guest is ${hostile_rss} KiB (bound 64 MiB)"
+else
+	fail "runner peak RSS '${hostile_rss:-not printed}' KiB under the hostile guest (bound 65536)"
+fi
+expect_run "a guest that goes silent with interrupts off is timed out" 3 \
+	--profile microvm --append "suite=selftest-silent" --timeout 4 \
+	--log "$logs/selftest-silent.log" --junit "$logs/selftest-silent.junit.xml"
+if grep -q '^    ok 1 - COM1 has dropped no byte of this report so far' "$logs/selftest-silent.log" &&
+	tail -1 "$logs/selftest-silent.log" | grep -q '^# pinprick-run: timeout after 4 s' &&
+	grep -q '<error message="the run ended with status timeout"' "$logs/selftest-silent.junit.xml"; then
+	pass "the silent guest's log is kept with the timeout note, and JUnit marks the run an error"
+else
+	fail "silent guest: log or JUnit incomplete (see $logs/selftest-silent.log)"
+fi
 expect_run "an unknown kernel option is a failed check" 1 \
 	--profile microvm --append "no-such-option=1" --log "$logs/badopt.log"
 expect_run "a scenario that does not parse is reported with file:line:col, not run" 1 \
