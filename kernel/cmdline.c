@@ -49,8 +49,11 @@ static bool set_scenario(struct cmdline_opts *o, char *v)
 
 static bool set_seed(struct cmdline_opts *o, char *v)
 {
-	o->seed_set = str_to_u64(v, strlen(v), &o->seed);
-	return o->seed_set;
+	/* A malformed seed= must not undo an earlier good one. */
+	if (!str_to_u64(v, strlen(v), &o->seed))
+		return false;
+	o->seed_set = true;
+	return true;
 }
 
 static bool set_verbose(struct cmdline_opts *o, char *v)
