@@ -3,6 +3,7 @@
 #   make            build build/pinprick.elf, build/pinprick.efi and build/pinprick-run
 #   make images     boot media: ESP image, ISO, GPT disk and VMDK (build/)
 #   make bench      benchmarks: a table and build/bench.json (docs/performance.md)
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (docs/fuzzing.md)
 #   make run        boot the default profile under QEMU and print the report
 #   make check      every test: host unit tests, then every profile under QEMU
 #   make unit       host unit tests only (ASan + UBSan)
@@ -327,5 +328,7 @@ kernel-cov: $(BUILD)/pinprick-cov.elf $(BUILD)/pinprick-cov.efi
 
 # libFuzzer targets (clang): make fuzz, and a brief run in make check.
 -include fuzz/fuzz.mk
+# make check fuzzes each target briefly (tests/check.sh, section 8).
+check: $(FUZZ_BINS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

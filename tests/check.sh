@@ -14,7 +14,8 @@
 #    boots as it is, and a loader given bad input says so and goes on;
 # 6. coverage (tests/coverage.sh): every profile again with the coverage
 #    kernel, merged with the unit tests, and the floors enforced;
-# 7. a quick `make bench` runs and writes its figures (no figure is judged).
+# 7. a quick `make bench` runs and writes its figures (no figure is judged);
+# 8. every libFuzzer target: its regression inputs, then a brief fuzz.
 # Every guest check counts, as does every unit test and every meta check.
 set -u
 cd "$(dirname "$0")/.."
@@ -496,5 +497,22 @@ for b in build/hsan/bench/madvise_floor build/hsan/bench/alloc_bench build/hsan/
 		fail "$(basename "$b") under ASan + UBSan: exit $rc or a sanitizer report"
 	fi
 done
+
+# ---- 8. fuzzing: regressions and seeds replayed, each target fuzzed briefly --
+# (make fuzz runs them for longer; docs/fuzzing.md.) Every target line
+# counts: ok as passed, FAILED as failed, with the crash file named.
+note "fuzz: every target, 4 s each (fuzz/run.sh)"
+out=$(fuzz/run.sh build 4 2>&1)
+rc=$?
+while IFS= read -r l; do
+	case $l in
+	"ok: fuzz "*) pass "${l#ok: }" ;;
+	"FAILED: fuzz "*) fail "${l#FAILED: }" ;;
+	esac
+done <<<"$out"
+if ! grep -qE '^# fuzz: [0-9]+ passed, 0 failed$' <<<"$out" || [[ $rc -ne 0 ]]; then
+	grep -vE '^(ok|FAILED): ' <<<"$out" | tail -20
+	fail "fuzz/run.sh: exit $rc, summary: $(grep '^# fuzz:' <<<"$out" || echo none)"
+fi
 
 summary

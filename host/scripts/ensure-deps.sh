@@ -26,6 +26,8 @@ need=(
 	"gdb:gdb"
 	"cppcheck:cppcheck"
 	"clang-format:clang-format"
+	"clang:clang"
+	"/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev"
 )
 
 missing=()
