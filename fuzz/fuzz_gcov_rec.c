@@ -26,7 +26,7 @@
  *    and gcovr_write then puts every one of them at its path; when it
  *    says corrupt, there is a reason and gcovr_write writes nothing;
  *  - nothing is ever created outside the root (the decoy stays empty),
- *    and no PATH.tmp is left behind.
+ *    and no PATH.tmp file is left behind.
  */
 #define _GNU_SOURCE /* nftw's FTW_PHYS and FTW_DEPTH */
 #include <ftw.h>
@@ -75,7 +75,8 @@ static int count_one(const char *path, const struct stat *st, int flag,
 
 	if (f->level > 0)
 		entries++;
-	if (n > 4 && !strcmp(path + n - 4, ".tmp"))
+	/* The writer's PATH.tmp; a guest may name a directory "x.tmp". */
+	if (flag == FTW_F && n > 9 && !strcmp(path + n - 9, ".gcda.tmp"))
 		tmp_left = true;
 	return 0;
 }
