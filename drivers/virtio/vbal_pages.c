@@ -42,6 +42,8 @@ static void fill_poison(struct vbal *vb, uint64_t pfn, unsigned order)
 	uint64_t v = vb->cfg.poison_val * 0x100000001ull;
 	uint64_t words = (PA_PAGE_SIZE << order) / 8;
 
+	/* Unrolled: fewer TCG blocks a page (about 5 %, docs/performance.md). */
+#pragma GCC unroll 16
 	for (uint64_t i = 0; i < words; i++)
 		p[i] = v;
 	vb->st.poisoned_pages += 1ull << order;
