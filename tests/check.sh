@@ -469,7 +469,7 @@ note "== quick benchmarks (bench/run.sh --quick)"
 if out=$(bench/run.sh build --quick 2>&1); then
 	missing=
 	for f in boot.pvh.pc.wall boot.pvh.microvm.guest boot.uefi.q35.wall floor.madvise_4k.256m \
-		alloc.host.order0 vmw.inproc.lock_4k virtio.inflate.256m.e2e virtio.deflate.256m.guest \
+		alloc.host.order0 vmw.inproc.lock_4k virtio.inflate.256m.e2e virtio.deflate.256m.guest virtio.deflate.256m.wait \
 		alloc.guest.order9 vmw.gdbstub.roundtrip vmw.gdbstub.lock_4k vmw.gdbstub.unlock_2m; do
 		grep -q "\"name\" : \"$f\"" build/bench.json || missing="$missing $f"
 	done
