@@ -15,7 +15,8 @@
 # 6. coverage (tests/coverage.sh): every profile again with the coverage
 #    kernel, merged with the unit tests, and the floors enforced;
 # 7. a quick `make bench` runs and writes its figures (no figure is judged);
-# 8. every libFuzzer target: its regression inputs, then a brief fuzz.
+# 8. every libFuzzer target: its regression inputs, then a brief fuzz;
+# 9. the quick fault matrix (tests/faults.sh): a hostile balloon host.
 # Every guest check counts, as does every unit test and every meta check.
 set -u
 cd "$(dirname "$0")/.."
@@ -513,6 +514,24 @@ done <<<"$out"
 if ! grep -qE '^# fuzz: [0-9]+ passed, 0 failed$' <<<"$out" || [[ $rc -ne 0 ]]; then
 	grep -vE '^(ok|FAILED): ' <<<"$out" | tail -20
 	fail "fuzz/run.sh: exit $rc, summary: $(grep '^# fuzz:' <<<"$out" || echo none)"
+fi
+
+# ---- 9. the fault matrix: a hostile balloon host, the guest survives -------
+# tests/faults.sh --quick (make faults runs the full matrix); one count per
+# run, and the totals line (faults injected, pages checked) shown.
+note "faults: the quick fault matrix (tests/faults.sh --quick)"
+out=$(tests/faults.sh build --quick 2>&1)
+rc=$?
+while IFS= read -r l; do
+	case $l in
+	"ok: "*) pass "fault matrix: ${l#ok: }" ;;
+	"FAILED: "*) fail "fault matrix: ${l#FAILED: }" ;;
+	esac
+done <<<"$out"
+grep '^# faults totals:' <<<"$out"
+if ! grep -qE '^# faults: [0-9]+ passed, 0 failed$' <<<"$out" || [[ $rc -ne 0 ]]; then
+	grep -vE '^(ok|FAILED): ' <<<"$out" | tail -20
+	fail "tests/faults.sh --quick: exit $rc, summary: $(grep '^# faults:' <<<"$out" | head -1 || echo none)"
 fi
 
 summary
