@@ -28,7 +28,8 @@
 #define VMWB_FAULTS_SYNTAX                                                     \
 	"seed, reset_every, reset_percent, reset_on, busy_percent, "           \
 	"pinned_every, notneeded_percent, "                                    \
-	"flapping_target, target_above_ram, discard_every"
+	"flapping_target, target_above_ram, above_ram_nonzero, "               \
+	"discard_every"
 
 /* QEMU's x86_64 'g' layout: rax rbx rcx rdx rsi rdi rbp rsp r8..r15 rip. */
 #define VMWB_REG_RIP   16

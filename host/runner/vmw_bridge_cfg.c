@@ -39,6 +39,8 @@ static const struct {
 	 offsetof(struct vmw_faults, flapping_target)},
 	{"target_above_ram", VMWB_F_BOOL,
 	 offsetof(struct vmw_faults, target_above_ram)},
+	{"above_ram_nonzero", VMWB_F_BOOL,
+	 offsetof(struct vmw_faults, above_ram_nonzero)},
 	{"discard_every", VMWB_F_U32,
 	 offsetof(struct vmw_faults, discard_every)},
 };

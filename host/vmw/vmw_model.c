@@ -92,10 +92,17 @@ static uint64_t compute_max(const struct vmw_model_config *c)
 	return max;
 }
 
+/* Is the host overreaching (a target above RAM) right now? */
+static bool above_ram(const struct vmw_model *m)
+{
+	return m->cfg.faults.target_above_ram ||
+	       (m->cfg.faults.above_ram_nonzero && m->wish);
+}
+
 /* The host's wish, clamped, unless a fault makes the host overreach. */
 static void update_target(struct vmw_model *m)
 {
-	if (m->cfg.faults.target_above_ram)
+	if (above_ram(m))
 		m->target = m->cfg.ram_frames + m->cfg.ram_frames / 2 + 1;
 	else
 		m->target = m->wish < m->max_frames ? m->wish : m->max_frames;
@@ -174,7 +181,7 @@ static uint32_t do_get_target(struct vmw_model *m, struct vmw_regs *r)
 			update_target(m);
 		}
 	}
-	if (m->cfg.faults.target_above_ram)
+	if (above_ram(m))
 		m->faults++;
 	return VMW_OK;
 }

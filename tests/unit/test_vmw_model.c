@@ -177,6 +177,24 @@ static void test_target_32bit(void)
 	vmw_model_free(m);
 }
 
+static void test_above_ram_nonzero(void)
+{
+	/* Any wish above 0 is answered above RAM; 0 stays 0. */
+	struct vmw_faults f = {.above_ram_nonzero = true};
+	struct vmw_model *m = model(ALL_CAPS, &f);
+
+	call(m, VMW_CMD_START, ALL_CAPS, 0);
+	UT_CHECK_EQ(call(m, VMW_CMD_GET_TARGET, RAM_FRAMES, 0).rbx, 0);
+	UT_CHECK_EQ(vmw_model_faults_injected(m), 0);
+	vmw_model_set_target(m, 1);
+	UT_CHECK(call(m, VMW_CMD_GET_TARGET, RAM_FRAMES, 0).rbx > RAM_FRAMES);
+	UT_CHECK_EQ(vmw_model_faults_injected(m), 1);
+	vmw_model_set_target(m, 0);
+	UT_CHECK_EQ(call(m, VMW_CMD_GET_TARGET, RAM_FRAMES, 0).rbx, 0);
+	UT_CHECK_EQ(vmw_model_faults_injected(m), 1);
+	vmw_model_free(m);
+}
+
 static void test_single_lock_unlock(void)
 {
 	struct vmw_model *m = model(ALL_CAPS, NULL);
@@ -375,6 +393,7 @@ static void test_large_guest(void)
 UT_MAIN(UT_TEST(test_start_masks_caps), UT_TEST(test_before_start),
 	UT_TEST(test_unknown_and_malformed), UT_TEST(test_caps_enforced),
 	UT_TEST(test_target_and_max), UT_TEST(test_target_32bit),
+	UT_TEST(test_above_ram_nonzero),
 	UT_TEST(test_single_lock_unlock), UT_TEST(test_reset_and_busy),
 	UT_TEST(test_flapping_target), UT_TEST(test_discard_fault),
 	UT_TEST(test_faults_reproducible),
