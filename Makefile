@@ -3,6 +3,7 @@
 #   make            build build/pinprick.elf, build/pinprick.efi and build/pinprick-run
 #   make images     boot media: ESP image, ISO, GPT disk and VMDK (build/)
 #   make bench      benchmarks: a table and build/bench.json (docs/performance.md)
+#   make faults     the full fault matrix under QEMU (docs/robustness.md)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (docs/fuzzing.md)
 #   make run        boot the default profile under QEMU and print the report
 #   make check      every test: host unit tests, then every profile under QEMU
@@ -137,7 +138,7 @@ UNIT_LIBS_test_gdb_rsp := -ljansson
 UNIT_test_gcov_rec   := host/runner/gcov_rec.c host/runner/gcov_gcda.c \
 	host/runner/util.c
 
-.PHONY: all deps run check unit coverage format lint clean help images kernel-cov bench
+.PHONY: all deps run check unit coverage format lint clean help images kernel-cov bench faults
 all: deps $(BUILD)/pinprick.elf $(BUILD)/pinprick.efi $(BUILD)/pinprick-run
 
 help:
@@ -292,6 +293,11 @@ $(BUILD)/hsan/bench/%: bench/host/%.c $$(BENCH_$$*) bench/host/bench.h
 # Every figure as a median with its spread; build/bench.json. No pass/fail.
 bench: all $(BENCH_HOST)
 	$(Q)bench/run.sh $(BUILD)
+
+# Every fault row with 8 seeds and 4 virtio storms; tests/faults.sh
+# --quick is the short set. Fails if any run fails.
+faults: all
+	$(Q)tests/faults.sh $(BUILD)
 
 # ---- running ----------------------------------------------------------------
 
