@@ -151,6 +151,8 @@ UNIT_test_gdb_rsp    := $(RUNNER_LIB) tests/unit/fake_gdb_stub.c
 UNIT_LIBS_test_gdb_rsp := -ljansson
 UNIT_test_gcov_rec   := host/runner/gcov_rec.c host/runner/gcov_gcda.c \
 	host/runner/util.c
+UNIT_test_gcov_rec_corrupt := $(UNIT_test_gcov_rec)
+UNIT_test_gcov_rec_hostile := $(UNIT_test_gcov_rec)
 
 .PHONY: all deps run check unit coverage format lint clean help images kernel-cov bench faults
 all: deps $(BUILD)/pinprick.elf $(BUILD)/pinprick.efi $(BUILD)/pinprick-run
