@@ -145,6 +145,7 @@ LDR_SRC := boot/efi/ldr_elf.c boot/efi/ldr_mmap.c boot/efi/ldr_cmdline.c
 UNIT_test_ldr_elf     := $(LDR_SRC)
 UNIT_test_ldr_synth   := $(LDR_SRC)
 UNIT_test_ldr_mmap    := $(LDR_SRC)
+UNIT_test_ldr_mmap_merge := $(LDR_SRC)
 UNIT_test_ldr_cmdline := $(LDR_SRC)
 UNIT_test_runner_smaps := host/runner/smaps.c host/runner/linebuf.c
 UNIT_test_gdb_rsp    := $(RUNNER_LIB) tests/unit/fake_gdb_stub.c
