@@ -24,6 +24,7 @@ struct time_info {
 	uint64_t cpuid16_hz;  /* 0 if CPUID 0x16 gives no base MHz */
 	bool invariant;	      /* CPUID 0x80000007 EDX bit 8 */
 	bool pit_present;
+	unsigned cal_windows; /* PIT windows calibration needed (3 when quiet) */
 };
 
 extern struct time_info time_info;

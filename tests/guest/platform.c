@@ -361,7 +361,8 @@ static void test_faults(void)
 static void test_timer(void)
 {
 	uint64_t prev = time_ns(), backwards = 0, tsc_elapsed = 0;
-	uint64_t pit, expect, ratio;
+	uint64_t pit = 0, expect = 0, ratio = 0;
+	unsigned attempt;
 
 	for (int i = 0; i < 100000; i++) {
 		uint64_t now = time_ns();
@@ -382,10 +383,21 @@ static void test_timer(void)
 			"calibration within 5%% of the PIT");
 		return;
 	}
-	/* An independent 100 ms window: PIT ticks vs the TSC's idea of it. */
-	pit = pit_ticks_during(100 * NSEC_PER_MSEC, &tsc_elapsed);
-	expect = tsc_to_ns(tsc_elapsed) / 1000 * PIT_HZ / 1000000;
-	ratio = expect ? pit * 1000 / expect : 0;
+	/*
+	 * An independent 100 ms window: PIT ticks vs the TSC's idea of it.
+	 * A host that deschedules the vCPU past a PIT wrap (55 ms) spoils
+	 * one window without the calibration being wrong, so up to three
+	 * windows are tried; a wrong calibration fails all three.
+	 */
+	for (attempt = 1; attempt <= 3; attempt++) {
+		pit = pit_ticks_during(100 * NSEC_PER_MSEC, &tsc_elapsed);
+		expect = tsc_to_ns(tsc_elapsed) / 1000 * PIT_HZ / 1000000;
+		ratio = expect ? pit * 1000 / expect : 0;
+		if (ratio >= 950 && ratio <= 1050)
+			break;
+	}
+	tf_diag("calibration_windows", "%u", time_info.cal_windows);
+	tf_diag("attempts", "%u", attempt > 3 ? 3 : attempt);
 	tf_diag("pit_ticks", "%llu", (unsigned long long)pit);
 	tf_diag("expected_ticks", "%llu", (unsigned long long)expect);
 	tf_check_range(ratio, 950, 1050, "pinprick: time",
@@ -407,10 +419,20 @@ static void test_timer(void)
 
 static void test_delay(void)
 {
-	uint64_t t0 = time_ns(), d;
+	uint64_t d = 0;
+	unsigned attempt;
 
-	delay_ns(20 * NSEC_PER_MSEC);
-	d = time_ns() - t0;
+	/* Returning early is a bug at once; returning late can be the host
+	 * descheduling the vCPU, so lateness gets up to three attempts. */
+	for (attempt = 1; attempt <= 3; attempt++) {
+		uint64_t t0 = time_ns();
+
+		delay_ns(20 * NSEC_PER_MSEC);
+		d = time_ns() - t0;
+		if (d / 1000 <= 30000 || d / 1000 < 20000)
+			break;
+	}
+	tf_diag("attempts", "%u", attempt > 3 ? 3 : attempt);
 	tf_check_range(d / 1000, 20000, 30000, "pinprick: time",
 		       "delay_ns(20 ms) takes 20 ms (us)");
 }

@@ -106,9 +106,11 @@ static void events_settle(void)
 {
 	char reply[CTL_LINE_MAX];
 	uint64_t count = 0, n, last = 0,
-		 deadline = time_ns() + 3 * NSEC_PER_SEC;
+		 deadline = time_ns() + 5 * NSEC_PER_SEC;
 
+	/* 5 s: five throttle periods, for a host busy with other work. */
 	while (time_ns() < deadline) {
+		n = 0;
 		if (!vbt_ask("balloon-events", NULL, reply, sizeof(reply)))
 			break;
 		if (vbt_kv(reply, "count", &n))
