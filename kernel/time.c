@@ -139,7 +139,7 @@ static void sorted_insert(uint64_t *m, unsigned n, uint64_t v)
 /* TSC Hz from PIT windows (see the top of the file); 0 if the PIT stalls. */
 static uint64_t calibrate_pit(void)
 {
-	uint64_t m[CAL_MAX_WINDOWS];
+	uint64_t m[CAL_MAX_WINDOWS] = {0};
 	uint64_t pit_ticks = PIT_HZ * CAL_WINDOW_NS / NSEC_PER_SEC;
 	unsigned n;
 

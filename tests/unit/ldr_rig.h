@@ -1,6 +1,7 @@
 /*
  * ldr_rig.h - shared helpers of the UEFI loader's host tests
- * (test_ldr_elf.c, test_ldr_synth.c, test_ldr_mmap.c, test_ldr_cmdline.c):
+ * (test_ldr_elf.c, test_ldr_synth.c, test_ldr_mmap.c,
+ * test_ldr_mmap_merge.c, test_ldr_cmdline.c):
  * little-endian access, a seeded PRNG, failure reports with a line, and
  * parsing an ELF image copied into a buffer of exactly its length (ASan
  * sees an overrun only if nothing valid follows the input).
