@@ -4,8 +4,8 @@
  * What it attacks: host/runner/gcov_rec.c and gcov_rec_fields.c (the
  * "# gcov:" record stream on COM1: begin, file, data, end; indices,
  * offsets, lengths, CRC-32, paths) and gcov_gcda.c (parsing, merging
- * and writing GCC 12 .gcda files). The coverage root is a directory of a per-process temporary
- * tree, emptied before every input; next to it lies a decoy directory
+ * and writing GCC 12 .gcda files). The coverage root is a directory of
+ * a per-process temporary tree, emptied before every input; next to it lies a decoy directory
  * that nothing may ever touch.
  *
  * Input: byte 0 is a mode, the rest is COM1 text, one line per '\n'
