@@ -5,8 +5,8 @@
  * "# gcov:" record stream on COM1: begin, file, data, end; indices,
  * offsets, lengths, CRC-32, paths) and gcov_gcda.c (parsing, merging
  * and writing GCC 12 .gcda files). The coverage root is a directory of
- * a per-process temporary tree, emptied before every input; next to it lies a decoy directory
- * that nothing may ever touch.
+ * a per-process temporary tree, emptied before every input; next to it
+ * lies a decoy directory that nothing may ever touch.
  *
  * Input: byte 0 is a mode, the rest is COM1 text, one line per '\n'
  * ("$ROOT" opening a file line's path stands for the root). In
