@@ -51,7 +51,10 @@ T0=$SECONDS
 # takes only seconds (docs/robustness.md has each row's time). Every-Nth
 # RESETs are spaced so that a refill of the whole balloon fits between
 # two (else no target could ever settle); the seed index shifts where
-# they land. The suite's own churn case checks that the target never
+# they land (reset-BATCHED_2M_LOCK wraps at 8: from 9 on, the VMware
+# suite makes too few 2 MiB LOCK calls to meet one, and its "faults
+# exercised" check fails; seeds 6-8 repeat the spacing of 1-3, nearly
+# the same runs). The suite's own churn case checks that the target never
 # exceeds what it asked for, which a flapping host breaks by design:
 # those rows run the churn scenario alone. So does target-above-ram,
 # after the above-ram scenario: its host answers any non-zero target
@@ -63,7 +66,7 @@ ROWS=(
 "reset-UNLOCK|1|reset_on=UNLOCK,reset_every=500+@I|vmware_caps = 0x22\nmemory = 32M|suite=vmware"
 "reset-BATCHED_LOCK|1|reset_on=BATCHED_LOCK,reset_every=45+@I|vmware_caps = 0x26|suite=vmware scenario=churn"
 "reset-BATCHED_UNLOCK|1|reset_on=BATCHED_UNLOCK,reset_every=3+@I|vmware_caps = 0x26|suite=vmware scenario=churn"
-"reset-BATCHED_2M_LOCK|1|reset_on=BATCHED_2M_LOCK,reset_every=4+@I||suite=vmware scenario=churn"
+"reset-BATCHED_2M_LOCK|1|reset_on=BATCHED_2M_LOCK,reset_every=4+@I%5||suite=vmware scenario=churn"
 "reset-BATCHED_2M_UNLOCK|1|reset_on=BATCHED_2M_UNLOCK,reset_every=2+@I||suite=vmware scenario=churn"
 "busy-50|1|busy_percent=50||suite=vmware scenario=churn"
 "busy-90|1|busy_percent=90||suite=vmware scenario=churn"
