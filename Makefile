@@ -89,6 +89,11 @@ RUNNER_LIB := $(filter-out host/runner/main.c,$(RUNNER_C))
 # Host unit tests: tests/unit/test_X.c, plus the sources listed in UNIT_X.
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_test_page_alloc := kernel/page_alloc.c
+UNIT_test_page_alloc_split := $(UNIT_test_page_alloc)
+UNIT_test_page_alloc_reserve := $(UNIT_test_page_alloc)
+UNIT_test_page_alloc_states := $(UNIT_test_page_alloc)
+UNIT_test_page_alloc_check := $(UNIT_test_page_alloc)
+UNIT_test_page_alloc_random := $(UNIT_test_page_alloc)
 UNIT_test_printf     := kernel/printf.c kernel/string.c
 UNIT_test_tap        := kernel/tap.c kernel/printf.c kernel/string.c
 UNIT_test_cmdline    := kernel/cmdline.c kernel/printf.c kernel/string.c

@@ -4,7 +4,7 @@
  * Every balloon page goes through kernel/page_alloc.c twice (allocated to
  * inflate, freed to deflate), so its cost is part of every inflate and
  * deflate figure the guest reports. Here the same source, built at -O2
- * without sanitizers, runs over metadata only (as in test_page_alloc.c:
+ * without sanitizers, runs over metadata only (as in tests/unit/pa_rig.h:
  * pa_init + pa_add_free_range over a malloc'd pa_page array), so the
  * figure is the allocator's alone, without a guest or a hypervisor.
  *
