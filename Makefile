@@ -101,6 +101,9 @@ UNIT_test_runner     := $(RUNNER_LIB)
 UNIT_test_virtqueue  := drivers/virtio/virtqueue.c drivers/virtio/vq_split.c \
 	drivers/virtio/vq_packed.c tests/unit/vq_device_model.c kernel/printf.c \
 	kernel/string.c
+UNIT_test_virtqueue_notify := $(UNIT_test_virtqueue)
+UNIT_test_virtqueue_random := $(UNIT_test_virtqueue)
+UNIT_test_virtqueue_hostile := $(UNIT_test_virtqueue)
 VBAL_SRC := drivers/virtio/vbal.c drivers/virtio/vbal_pages.c \
 	drivers/virtio/vbal_track.c drivers/virtio/vbal_stats.c \
 	drivers/virtio/vbal_hint.c drivers/virtio/virtio.c kernel/balloon.c \
