@@ -158,6 +158,10 @@ UNIT_test_ldr_cmdline := $(LDR_SRC)
 UNIT_test_runner_smaps := host/runner/smaps.c host/runner/linebuf.c
 UNIT_test_gdb_rsp    := $(RUNNER_LIB) tests/unit/fake_gdb_stub.c
 UNIT_LIBS_test_gdb_rsp := -ljansson
+UNIT_test_gdb_rsp_bridge := $(UNIT_test_gdb_rsp)
+UNIT_LIBS_test_gdb_rsp_bridge := $(UNIT_LIBS_test_gdb_rsp)
+UNIT_test_gdb_rsp_setup := $(UNIT_test_gdb_rsp)
+UNIT_LIBS_test_gdb_rsp_setup := $(UNIT_LIBS_test_gdb_rsp)
 UNIT_test_gcov_rec   := host/runner/gcov_rec.c host/runner/gcov_rec_fields.c \
 	host/runner/gcov_gcda.c host/runner/util.c
 UNIT_test_gcov_rec_corrupt := $(UNIT_test_gcov_rec)
