@@ -119,11 +119,12 @@ prove_log() { # log label
 
 # A sanitizer report in a runner's output (stdout and stderr, both kept
 # in the file) fails the run it came from, whatever its exit code was.
+san_re='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
 san_scan() { # output-file label
 	san_runs=$((san_runs + 1))
-	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$1"; then
+	if grep -qE "$san_re" "$1"; then
 		san_reports=$((san_reports + 1))
-		grep -E -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$1" | head -40
+		grep -E -A12 "$san_re" "$1" | head -40
 		fail "$2: the sanitized runner reported an error ($1)"
 	fi
 }
@@ -491,47 +492,45 @@ for b in build/hsan/bench/madvise_floor build/hsan/bench/alloc_bench build/hsan/
 	out=$(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$b" --quick 2>&1)
 	rc=$?
-	if [[ $rc -eq 0 ]] && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' <<<"$out"; then
+	if [[ $rc -eq 0 ]] && ! grep -qE "$san_re" <<<"$out"; then
 		pass "$(basename "$b") --quick runs clean under ASan + UBSan"
 	else
-		grep -E -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' <<<"$out" | head -40
+		grep -E -A12 "$san_re" <<<"$out" | head -40
 		fail "$(basename "$b") under ASan + UBSan: exit $rc or a sanitizer report"
 	fi
 done
 
+# Scripts that report item by item: "ok: ..." or "FAILED: ..." each, then
+# "# NAME: P passed, F failed" (and maybe "# NAME totals: ..."). Every
+# item counts; a missing summary or a bad exit status fails as well.
+count_items() { # name label-prefix command...
+	local name=$1 prefix=$2 out rc l
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	while IFS= read -r l; do
+		case $l in
+		"ok: "*) pass "$prefix${l#ok: }" ;;
+		"FAILED: "*) fail "$prefix${l#FAILED: }" ;;
+		esac
+	done <<<"$out"
+	grep "^# $name totals:" <<<"$out"
+	if ! grep -qE "^# $name: [0-9]+ passed, 0 failed\$" <<<"$out" || [[ $rc -ne 0 ]]; then
+		grep -vE '^(ok|FAILED): ' <<<"$out" | tail -20
+		fail "$*: exit $rc, summary: $(grep "^# $name:" <<<"$out" | head -1 || echo none)"
+	fi
+}
+
 # ---- 8. fuzzing: regressions and seeds replayed, each target fuzzed briefly --
-# (make fuzz runs them for longer; docs/fuzzing.md.) Every target line
-# counts: ok as passed, FAILED as failed, with the crash file named.
+# (make fuzz runs them for longer; docs/fuzzing.md.) The crash file of a
+# failed target is named on its line.
 note "fuzz: every target, 4 s each (fuzz/run.sh)"
-out=$(fuzz/run.sh build 4 2>&1)
-rc=$?
-while IFS= read -r l; do
-	case $l in
-	"ok: fuzz "*) pass "${l#ok: }" ;;
-	"FAILED: fuzz "*) fail "${l#FAILED: }" ;;
-	esac
-done <<<"$out"
-if ! grep -qE '^# fuzz: [0-9]+ passed, 0 failed$' <<<"$out" || [[ $rc -ne 0 ]]; then
-	grep -vE '^(ok|FAILED): ' <<<"$out" | tail -20
-	fail "fuzz/run.sh: exit $rc, summary: $(grep '^# fuzz:' <<<"$out" || echo none)"
-fi
+count_items fuzz "" fuzz/run.sh build 4
 
 # ---- 9. the fault matrix: a hostile balloon host, the guest survives -------
 # tests/faults.sh --quick (make faults runs the full matrix); one count per
 # run, and the totals line (faults injected, pages checked) shown.
 note "faults: the quick fault matrix (tests/faults.sh --quick)"
-out=$(tests/faults.sh build --quick 2>&1)
-rc=$?
-while IFS= read -r l; do
-	case $l in
-	"ok: "*) pass "fault matrix: ${l#ok: }" ;;
-	"FAILED: "*) fail "fault matrix: ${l#FAILED: }" ;;
-	esac
-done <<<"$out"
-grep '^# faults totals:' <<<"$out"
-if ! grep -qE '^# faults: [0-9]+ passed, 0 failed$' <<<"$out" || [[ $rc -ne 0 ]]; then
-	grep -vE '^(ok|FAILED): ' <<<"$out" | tail -20
-	fail "tests/faults.sh --quick: exit $rc, summary: $(grep '^# faults:' <<<"$out" | head -1 || echo none)"
-fi
+count_items faults "fault matrix: " tests/faults.sh build --quick
 
 summary
