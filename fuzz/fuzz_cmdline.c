@@ -27,16 +27,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/printf.h"
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr,                                        \
-				"fuzz_cmdline: invariant failed at line %d: "  \
-				"%s\n",                                        \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz/fuzz_check.h"
 
 static struct cmdline_opts o, again;
 static char canon[4 * CMD_BUF];

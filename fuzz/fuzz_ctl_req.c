@@ -35,16 +35,7 @@
 #include "host/runner/ctl.h"
 #include "host/runner/linebuf.h"
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr,                                        \
-				"fuzz_ctl_req: invariant failed at line %d: "  \
-				"%s\n",                                        \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz/fuzz_check.h"
 
 struct fz {
 	struct ctl ctl;

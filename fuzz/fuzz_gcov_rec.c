@@ -38,17 +38,9 @@
 #include <unistd.h>
 
 #include "host/runner/gcov_rec.h"
+#include "host/runner/gcov_rec_fields.h"
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr,                                        \
-				"fuzz_gcov_rec: invariant failed at line %d: " \
-				"%s\n",                                        \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz/fuzz_check.h"
 
 #define MAX_IDX	  64 /* files whose CRC the harness fixes up */
 #define PFX_LEN	  (sizeof(GCOVR_PREFIX "file ") - 1)
@@ -108,17 +100,6 @@ static void setup_once(void)
 	atexit(cleanup);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Field k (0-based, blank-separated) after the prefix: start and length. */
 static bool field(const char *s, size_t len, unsigned k, size_t *at,
 		  size_t *flen)
@@ -167,14 +148,11 @@ static void fix_crcs(char *text, size_t len)
 		idx = index_of(text + pos, end - pos);
 		if (idx >= MAX_IDX || !field(text + pos, end - pos, 3, &at, &n))
 			continue;
-		for (i = 0; i + 1 < n && nb < sizeof(b); i += 2) {
-			int hi = hexval(text[pos + at + i]);
-			int lo = hexval(text[pos + at + i + 1]);
-
-			if (hi < 0 || lo < 0)
+		/* the receiver's own decoder, a byte at a time: the CRC
+		 * covers the bytes up to the first pair it would refuse */
+		for (i = 0; i + 1 < n && nb < sizeof(b); i += 2, nb++)
+			if (!gcovr_unhex(text + pos + at + i, 2, b + nb))
 				break;
-			b[nb++] = (unsigned char)(hi << 4 | lo);
-		}
 		crc[idx] = gcovr_crc32(crc[idx], b, nb);
 	}
 	for (pos = 0; pos < len; pos = end + 1) {

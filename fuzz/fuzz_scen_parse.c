@@ -24,16 +24,7 @@
 #include "kernel/printf.h"
 #include "kernel/scen.h"
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr,                                        \
-				"fuzz_scen_parse: invariant failed at line "   \
-				"%d: %s\n",                                    \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz/fuzz_check.h"
 
 static struct scen_prog prog, again;
 static struct scen_error err;

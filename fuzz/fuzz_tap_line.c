@@ -35,16 +35,7 @@
 #include "host/runner/tap_parse.h"
 #include "host/runner/util.h"
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr,                                        \
-				"fuzz_tap_line: invariant failed at line %d: " \
-				"%s\n",                                        \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz/fuzz_check.h"
 
 #define LINE_MAX_RUNNER 4096 /* SESS_LINE_MAX */
 

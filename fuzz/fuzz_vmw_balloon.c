@@ -68,18 +68,7 @@ struct fz_host {
 
 static struct fz_host H;
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			fz_fail(#cond, __LINE__);                              \
-	} while (0)
-
-static void fz_fail(const char *what, int line)
-{
-	fprintf(stderr, "fuzz_vmw_balloon: invariant failed at line %d: %s\n",
-		line, what);
-	abort();
-}
+#include "fuzz/fuzz_check.h"
 
 /* Input bytes; an exhausted input reads as zeros, which mean "behave". */
 static uint8_t take8(void)

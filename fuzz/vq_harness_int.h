@@ -20,14 +20,7 @@
 #define MAX_SEG 8
 #define N_OPS	11
 
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "vq_harness: %s:%d: %s\n", __FILE__,   \
-				__LINE__, #c);                                 \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz/fuzz_check.h"
 
 enum { T_FREE, T_AVAIL, T_DONE };
 

@@ -2,7 +2,8 @@
  * gcov_rec_fields.h - the field level of the coverage dump's grammar,
  * shared inside the receiver (gcov_rec.c, gcov_rec_fields.c; see
  * gcov_rec.h for the wire format). Not for other users: the runner
- * talks to the receiver through gcov_rec.h only.
+ * talks to the receiver through gcov_rec.h only (fuzz/fuzz_gcov_rec.c
+ * borrows gcovr_unhex, to decode data lines exactly as the receiver does).
  *
  * A record after "# gcov: " is split at single blanks into fields; these
  * read one field each (a word, a decimal, "key=DECIMAL", lowercase hex,
