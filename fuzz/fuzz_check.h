@@ -11,9 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-__attribute__((noreturn)) static inline void fuzz_fail(const char *file,
-						       int line,
-						       const char *cond)
+__attribute__((noreturn)) static inline void
+fuzz_fail(const char *file, int line, const char *cond)
 {
 	fprintf(stderr, "%s:%d: invariant failed: %s\n", file, line, cond);
 	abort();
