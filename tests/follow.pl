@@ -13,30 +13,18 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use PinQmp qw(qmp_connect qmp_reply qmp);
+use PinLog qw(log_wait);
 
 my ($sock_path, $log, $ram, @mibs) = @ARGV;
 die "usage: follow.pl QMP-SOCKET SERIAL-LOG RAM-BYTES MIB...\n" unless @mibs;
 
-sub log_has {
-	my ($re, $secs) = @_;
-	for (1 .. $secs * 20) {
-		if (open my $f, '<', $log) {
-			local $/;
-			my $t = <$f>;
-			return 1 if defined $t && $t =~ $re;
-		}
-		select(undef, undef, undef, 0.05);
-	}
-	return 0;
-}
-
-log_has(qr/following the host's target/, 20) or die "no run=follow banner in $log\n";
+log_wait($log, qr/following the host's target/, 20) or die "no run=follow banner in $log\n";
 my $q = qmp_connect($sock_path);
 my $ok = 1;
 for my $mib (@mibs) {
 	my $pages = $mib * 256;
 	qmp($q, '{"execute":"balloon","arguments":{"value":' . ($ram - $mib * 1048576) . '}}');
-	if (log_has(qr/follow: target $pages pages \(\d+ MiB\), balloon $pages pages/, 20)) {
+	if (log_wait($log, qr/follow: target $pages pages \(\d+ MiB\), balloon $pages pages/, 20)) {
 		print "follow: $mib MiB ok\n";
 	} else {
 		print STDERR "follow: no line for a $mib MiB balloon\n";

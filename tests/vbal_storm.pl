@@ -25,6 +25,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use PinQmp qw(qmp_connect qmp_reply qmp);
+use PinLog qw(log_text log_wait);
 use Time::HiRes qw(time sleep);
 
 my ($kernel, $log, $seed, $changes, $secs) = @ARGV;
@@ -54,22 +55,6 @@ if (!$qpid) {
 my @why;
 sub fail { push @why, $_[0]; }
 
-sub log_text {
-	open my $f, '<', $log or return '';
-	local $/;
-	my $t = <$f>;
-	return $t // '';
-}
-
-sub wait_log {
-	my ($re, $s) = @_;
-	for (1 .. $s * 20) {
-		return 1 if log_text() =~ $re;
-		sleep 0.05;
-	}
-	return 0;
-}
-
 sub actual {
 	my ($q) = @_;
 	my $r = qmp($q, '{"execute":"query-balloon"}');
@@ -91,7 +76,7 @@ sub rnd {
 my $t0 = time;
 my $q;
 eval {
-	wait_log(qr/following the host's target/, 30)
+	log_wait($log, qr/following the host's target/, 30)
 		or die "no run=follow banner in $log\n";
 	$q = qmp_connect($sock);
 	my $gap = $secs / $changes;
@@ -126,7 +111,7 @@ eval {
 	}
 	fail("query-balloon never showed the final target of $final pages")
 		unless $ok;
-	wait_log(qr/balloon $final pages \(/, 10)
+	log_wait($log, qr/balloon $final pages \(/, 10)
 		or fail("no follow line with balloon $final pages");
 	qmp($q, '{"execute":"balloon","arguments":{"value":' . $ram . '}}');
 	$ok = 0;
@@ -135,7 +120,7 @@ eval {
 		sleep 0.05;
 	}
 	fail("query-balloon never came back to all RAM") unless $ok;
-	wait_log(qr/target 0 pages \(0 MiB\), balloon 0 pages/, 10)
+	log_wait($log, qr/target 0 pages \(0 MiB\), balloon 0 pages/, 10)
 		or fail("no follow line with an empty balloon");
 	printf "# storm: seed %d, %d targets in %.2f s, final %d pages\n",
 		$seed, $changes, $storm_s, $final;
@@ -147,7 +132,7 @@ kill 'TERM', $qpid if kill 0, $qpid;
 waitpid($qpid, 0);
 
 # The serial log, read once the guest is gone.
-my $text = log_text();
+my $text = log_text($log);
 fail('the guest wrote "Bail out!"') if $text =~ /Bail out!/;
 my @pages = $text =~ /^# follow: pages free (\d+) kernel (\d+) .* ballooned (\d+) \(driver (\d+), its list (\d+)\), sum (\d+) of (\d+) managed: (\w+)$/mg;
 my (@free, $bad);

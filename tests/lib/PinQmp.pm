@@ -1,5 +1,5 @@
 # PinQmp.pm - the little QMP client the Perl helpers share
-# (tests/follow.pl, bench/vbal_bench.pl): connect to QEMU's QMP socket,
+# (tests/follow.pl, tests/vbal_storm.pl, bench/vbal_bench.pl): connect to QEMU's QMP socket,
 # send one command, read its answer. Line-based, every wait bounded.
 package PinQmp;
 use strict;
