@@ -372,6 +372,15 @@ uint64_t pa_available(const struct pa_zone *z)
 	return z->count[PA_FREE] - z->reserve;
 }
 
+uint64_t pa_owned_total(const struct pa_zone *z)
+{
+	uint64_t sum = 0;
+
+	for (int st = PA_FREE; st < PA_NSTATES; st++)
+		sum += z->count[st];
+	return sum;
+}
+
 void pa_get_stats(const struct pa_zone *z, struct pa_stats *st)
 {
 	int i;

@@ -121,6 +121,10 @@ int pa_set_reserve(struct pa_zone *z, uint64_t pages);
 /* Free pages a workload/pinned/balloon allocation may still take. */
 uint64_t pa_available(const struct pa_zone *z);
 
+/* Pages with an owner: free + kernel + workload + pinned + ballooned.
+ * Equal to managed in a consistent zone ("where did my RAM go?"). */
+uint64_t pa_owned_total(const struct pa_zone *z);
+
 void pa_get_stats(const struct pa_zone *z, struct pa_stats *st);
 
 /*

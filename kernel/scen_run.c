@@ -363,7 +363,7 @@ static void final_accounting(struct scen_state *s)
 {
 	const struct pa_zone *z = s->env->zone;
 	char why[96] = "", dwhy[96] = "";
-	uint64_t sum = 0;
+	uint64_t sum = pa_owned_total(z);
 	int rc = pa_check(z, why, sizeof(why));
 	int drc = s->env->check(s->env->ctx, dwhy, sizeof(dwhy));
 	static const char *const key[PA_NSTATES] = {
@@ -372,10 +372,8 @@ static void final_accounting(struct scen_state *s)
 		[PA_BALLOONED] = "ballooned",
 	};
 
-	for (int st = PA_FREE; st < PA_NSTATES; st++) {
-		sum += z->count[st];
+	for (int st = PA_FREE; st < PA_NSTATES; st++)
 		scen_diag(s, key[st], "%llu", (unsigned long long)z->count[st]);
-	}
 	scen_diag(s, "sum", "%llu", (unsigned long long)sum);
 	scen_diag(s, "managed", "%llu", (unsigned long long)z->managed);
 	scen_diag(s, "tracked", "workload %llu, pinned %llu, balloon %llu",

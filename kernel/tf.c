@@ -220,12 +220,10 @@ static void check_accounting(const struct pa_stats *before)
 {
 	struct pa_stats now;
 	char why[96] = "";
-	uint64_t sum = 0;
+	uint64_t sum = pa_owned_total(&mm_zone);
 	int rc = pa_check(&mm_zone, why, sizeof(why));
 
 	pa_get_stats(&mm_zone, &now);
-	for (int s = PA_FREE; s < PA_NSTATES; s++)
-		sum += now.count[s];
 	tf_diag("free", "%llu", (unsigned long long)now.count[PA_FREE]);
 	tf_diag("kernel", "%llu", (unsigned long long)now.count[PA_KERNEL]);
 	tf_diag("workload", "%llu", (unsigned long long)now.count[PA_WORKLOAD]);

@@ -29,10 +29,8 @@ static struct vbal follow_vb;
 static void print_pages(const struct vbal *vb)
 {
 	const uint64_t *c = mm_zone.count;
-	uint64_t sum = 0;
+	uint64_t sum = pa_owned_total(&mm_zone);
 
-	for (int st = PA_FREE; st < PA_NSTATES; st++)
-		sum += c[st];
 	kprintf("# follow: pages free %llu kernel %llu workload %llu pinned "
 		"%llu ballooned %llu (driver %llu, its list %llu), sum %llu "
 		"of %llu managed: %s\n",

@@ -33,6 +33,25 @@ static void test_init(void)
 	zone_put(z);
 }
 
+/* Every state counts once in the owned total; ABSENT pages do not. */
+static void test_owned_total(void)
+{
+	struct pa_zone *z = zone_get(0, 1024, NULL);
+
+	UT_CHECK_EQ(pa_owned_total(z), 0);
+	UT_CHECK_EQ(pa_add_free_range(z, 100, 612), PA_OK);
+	UT_CHECK_EQ(pa_owned_total(z), 512);
+	UT_CHECK(pa_alloc(z, 0, PA_KERNEL) >= 0);
+	UT_CHECK(pa_alloc(z, 1, PA_WORKLOAD) >= 0);
+	UT_CHECK(pa_alloc(z, 2, PA_PINNED) >= 0);
+	UT_CHECK(pa_alloc(z, 3, PA_BALLOONED) >= 0);
+	UT_CHECK_EQ(z->count[PA_FREE], 512 - 15);
+	UT_CHECK_EQ(pa_owned_total(z), 512);
+	UT_CHECK_EQ(pa_owned_total(z), z->managed);
+	CHECK_ZONE(z);
+	zone_put(z);
+}
+
 static void test_init_bad_args(void)
 {
 	struct pa_zone z;
@@ -252,7 +271,8 @@ static void test_names(void)
 	UT_CHECK_STR(pa_err_name(-2147483647 - 1), "unknown error");
 }
 
-UT_MAIN(UT_TEST(test_init), UT_TEST(test_init_bad_args),
+UT_MAIN(UT_TEST(test_init), UT_TEST(test_owned_total),
+	UT_TEST(test_init_bad_args),
 	UT_TEST(test_add_unaligned_range), UT_TEST(test_add_ranges_merge),
 	UT_TEST(test_add_range_errors), UT_TEST(test_nonzero_base),
 	UT_TEST(test_hole_in_middle), UT_TEST(test_state_of_out_of_range),
