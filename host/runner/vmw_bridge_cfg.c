@@ -45,6 +45,19 @@ static const struct {
 	 offsetof(struct vmw_faults, discard_every)},
 };
 
+/* A whole decimal, or hex with 0x (never octal); -1 if anything else. */
+static int vmwb_number(const char *v, unsigned long long *n)
+{
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	*n = strtoull(v, &end,
+		      v[0] == '0' && (v[1] == 'x' || v[1] == 'X') ? 16 : 10);
+	return errno || *end ? -1 : 0;
+}
+
 /*
  * reset_on: "GET_TARGET+BATCHED_LOCK" (names as vmw_model_cmd_name gives
  * them, any case), "all", or a number taken as the mask of 1 << cmd.
@@ -60,15 +73,10 @@ static int vmwb_parse_cmds(const char *v, uint32_t *mask)
 		return 0;
 	}
 	if (*v >= '0' && *v <= '9') {
-		char *end;
 		unsigned long long n;
 
-		errno = 0;
-		n = strtoull(v, &end,
-			     v[0] == '0' && (v[1] == 'x' || v[1] == 'X') ? 16
-									 : 10);
-		if (errno || *end || !n || (n & ~(unsigned long long)
-						       VMW_RESET_ON_MASK))
+		if (vmwb_number(v, &n) || !n ||
+		    (n & ~(unsigned long long)VMW_RESET_ON_MASK))
 			return -1;
 		*mask = (uint32_t)n;
 		return 0;
@@ -113,7 +121,7 @@ static size_t vmwb_format_cmds(uint32_t mask, char *buf, size_t size)
 
 static int vmwb_fset(struct vmw_faults *f, size_t k, const char *v)
 {
-	char *field = (char *)f + vmwb_fkeys[k].off, *end;
+	char *field = (char *)f + vmwb_fkeys[k].off;
 	unsigned long long n;
 
 	if (vmwb_fkeys[k].type == VMWB_F_BOOL) {
@@ -128,12 +136,7 @@ static int vmwb_fset(struct vmw_faults *f, size_t k, const char *v)
 	}
 	if (vmwb_fkeys[k].type == VMWB_F_CMDS)
 		return vmwb_parse_cmds(v, (uint32_t *)(void *)field);
-	if (*v < '0' || *v > '9')
-		return -1;
-	errno = 0; /* decimal, or hex with 0x (never octal) */
-	n = strtoull(v, &end,
-		     v[0] == '0' && (v[1] == 'x' || v[1] == 'X') ? 16 : 10);
-	if (errno || *end ||
+	if (vmwb_number(v, &n) ||
 	    (vmwb_fkeys[k].type == VMWB_F_U32 && n > UINT32_MAX) ||
 	    (vmwb_fkeys[k].type == VMWB_F_PCT && n > 100))
 		return -1;
