@@ -33,37 +33,40 @@ const char *ctl_status_name(int status)
 	}
 }
 
-/* Read one line into buf before deadline; false on timeout. */
-static bool read_line(char *buf, size_t len, uint64_t deadline)
+bool ctl_poll_line(struct ctl_rx *rx)
 {
-	size_t n = 0;
-	bool overflow = false;
+	int c;
 
-	for (;;) {
-		int c = uart_getc(&com2);
-
-		if (c < 0) {
-			if (time_ns() > deadline)
-				return false;
-			cpu_relax();
-			continue;
-		}
+	while ((c = uart_getc(&com2)) >= 0) {
 		if (c == '\r')
 			continue;
-		if (c == '\n') {
-			if (overflow) { /* drop it, keep reading */
-				n = 0;
-				overflow = false;
-				continue;
-			}
-			buf[n] = '\0';
-			return true;
+		if (c != '\n') {
+			if (rx->n + 1 < sizeof(rx->line))
+				rx->line[rx->n++] = (char)c;
+			else
+				rx->overflow = true;
+			continue;
 		}
-		if (n + 1 < len)
-			buf[n++] = (char)c;
-		else
-			overflow = true;
+		rx->line[rx->n] = '\0';
+		rx->n = 0;
+		if (rx->overflow) { /* drop it, keep reading */
+			rx->overflow = false;
+			continue;
+		}
+		return true;
 	}
+	return false;
+}
+
+/* One whole line in rx before deadline; false on timeout. */
+static bool read_line(struct ctl_rx *rx, uint64_t deadline)
+{
+	while (!ctl_poll_line(rx)) {
+		if (time_ns() > deadline)
+			return false;
+		cpu_relax();
+	}
+	return true;
 }
 
 static int parse_answer(const char *line, uint32_t id, char *reply,
@@ -94,6 +97,7 @@ static int request(const char *verb, const char *args, char *reply,
 		   size_t reply_len, uint64_t timeout_ns)
 {
 	char line[CTL_LINE_MAX];
+	struct ctl_rx rx = {0};
 	uint32_t id = next_id++;
 	uint64_t deadline = time_ns() + timeout_ns;
 	int n;
@@ -105,8 +109,8 @@ static int request(const char *verb, const char *args, char *reply,
 	while (uart_getc(&com2) >= 0) /* drop anything stale */
 		;
 	uart_write(&com2, line, (size_t)n);
-	while (read_line(line, sizeof(line), deadline)) {
-		int rc = parse_answer(line, id, reply, reply_len);
+	while (read_line(&rx, deadline)) {
+		int rc = parse_answer(rx.line, id, reply, reply_len);
 
 		if (rc <= 0)
 			return rc;

@@ -39,4 +39,18 @@ extern char ctl_peer[64];
 /* Why ctl_connect failed, for skip reasons. */
 const char *ctl_unavailable_reason(void);
 
+/*
+ * Answer lines from COM2, assembled without waiting: ctl_poll_line takes
+ * what the UART holds and returns true with rx->line set once a whole
+ * line is in. A line longer than any answer is dropped whole. Start with
+ * a zeroed struct. (ctl_request uses it; so does suite=selftest-hostile,
+ * which must read answers while it floods the runner.)
+ */
+struct ctl_rx {
+	char line[CTL_LINE_MAX];
+	size_t n;
+	bool overflow;
+};
+bool ctl_poll_line(struct ctl_rx *rx);
+
 #endif

@@ -30,41 +30,8 @@
 #define HS_ID_BASE    900000000u /* ids far from kernel/ctl.c's own */
 #define HS_WAIT_NS    (2 * NSEC_PER_SEC)
 
-/* Answers read from COM2 byte by byte, without waiting. */
-struct hs_rx {
-	char line[CTL_LINE_MAX];
-	size_t n;
-	bool overflow;
-};
-
-/* One complete answer line, if there is one now; else false at once. */
-static bool hs_poll_line(struct hs_rx *rx)
-{
-	int c;
-
-	while ((c = uart_getc(&com2)) >= 0) {
-		if (c == '\r')
-			continue;
-		if (c != '\n') {
-			if (rx->n + 1 < sizeof(rx->line))
-				rx->line[rx->n++] = (char)c;
-			else
-				rx->overflow = true;
-			continue;
-		}
-		rx->line[rx->n] = '\0';
-		rx->n = 0;
-		if (rx->overflow) { /* longer than any answer: skip it */
-			rx->overflow = false;
-			continue;
-		}
-		return true;
-	}
-	return false;
-}
-
 /* Waits (bounded) for the answer to id; its text after "PP! <id> ". */
-static bool hs_wait_answer(struct hs_rx *rx, uint32_t id, char *out,
+static bool hs_wait_answer(struct ctl_rx *rx, uint32_t id, char *out,
 			   size_t size)
 {
 	uint64_t deadline = time_ns() + HS_WAIT_NS;
@@ -72,7 +39,7 @@ static bool hs_wait_answer(struct hs_rx *rx, uint32_t id, char *out,
 	size_t wl = (size_t)ksnprintf(want, sizeof(want), "PP! %u ", id);
 
 	while (time_ns() < deadline) {
-		if (!hs_poll_line(rx)) {
+		if (!ctl_poll_line(rx)) {
 			cpu_relax();
 			continue;
 		}
@@ -164,7 +131,7 @@ static void garbage_request(void)
 {
 	static const char junk[] = "this is not a request \x01\x02\x7f\n";
 	static const char nul[] = "PP? 5 hel\0lo\n";
-	struct hs_rx rx = {0};
+	struct ctl_rx rx = {0};
 	char got[CTL_LINE_MAX];
 	bool ok;
 
@@ -188,7 +155,7 @@ static void garbage_request(void)
 static void long_request(void)
 {
 	static const char head[] = "PP? 77 hello ";
-	struct hs_rx rx = {0};
+	struct ctl_rx rx = {0};
 	char got[CTL_LINE_MAX];
 	bool ok;
 
@@ -238,7 +205,7 @@ static void hs_count(struct hs_flood *f, const char *line)
  */
 static void flood(void)
 {
-	struct hs_rx rx = {0};
+	struct ctl_rx rx = {0};
 	struct hs_flood f = {0};
 	uint64_t t0, deadline, windows;
 	char req[40];
@@ -252,13 +219,13 @@ static void flood(void)
 				  HS_ID_BASE + f.sent);
 
 		hs_send(req, (size_t)n);
-		while (hs_poll_line(&rx))
+		while (ctl_poll_line(&rx))
 			hs_count(&f, rx.line);
 	}
 	f.ms = (time_ns() - t0) / NSEC_PER_MSEC;
 	deadline = time_ns() + HS_WAIT_NS;
 	while (f.ok + f.limited + f.other < f.sent && time_ns() < deadline) {
-		if (hs_poll_line(&rx))
+		if (ctl_poll_line(&rx))
 			hs_count(&f, rx.line);
 		else
 			cpu_relax();
